@@ -1,0 +1,48 @@
+package dev.nbdref.cli;
+
+import dev.nbdref.spec.JsonSchemas;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@code --config} file: JSON checked against spec/schemas/config.schema.json before any of it is
+ * used, so a typo is reported with its location instead of being ignored.
+ *
+ * @param listen   null when not set
+ * @param minBlock null when not set
+ * @param report   null when not set
+ */
+record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Path report) {
+    static final String SCHEMA = "spec/schemas/config.schema.json";
+
+    static ConfigFile load(Path path) throws IOException {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(Files.readString(path));
+        } catch (RuntimeException e) { // Jackson 3 reports malformed JSON unchecked
+            throw new IOException(path + " is not valid JSON: " + e.getMessage(), e);
+        }
+        List<String> errors = JsonSchemas.errors(root, SCHEMA);
+        if (!errors.isEmpty()) {
+            throw new IOException(path + " does not match " + SCHEMA + ":\n  " + String.join("\n  ", errors));
+        }
+        List<ExportSpec> exports = new ArrayList<>();
+        for (JsonNode e : root.path("exports")) {
+            exports.add(ExportSpec.of(e.get("name").asString(), e.get("spec").asString(),
+                    e.path("readOnly").asBoolean(false), e.has("description") ? e.get("description").asString() : null));
+        }
+        return new ConfigFile(text(root, "listen"), exports,
+                root.has("minBlock") ? root.get("minBlock").asInt() : null,
+                root.has("report") ? Path.of(root.get("report").asString()) : null);
+    }
+
+    private static String text(JsonNode root, String field) {
+        return root.has(field) ? root.get(field).asString() : null;
+    }
+}

@@ -1,0 +1,44 @@
+package dev.nbdref.cli;
+
+/**
+ * One export as the user writes it: {@code NAME=KIND:ARG[,ro][,description=TEXT]}, where KIND is
+ * {@code memory} (ARG a size) or {@code file} (ARG a path). The description runs to the end of the
+ * text, so it may contain commas.
+ */
+record ExportSpec(String name, String kind, String argument, boolean readOnly, String description) {
+
+    static ExportSpec parse(String text) {
+        int eq = text.indexOf('=');
+        if (eq < 0) throw new IllegalArgumentException("export \"" + text + "\" needs NAME=SPEC, e.g. disk=memory:1G");
+        String name = text.substring(0, eq);
+        String rest = text.substring(eq + 1);
+        String description = null;
+        int d = rest.indexOf(",description=");
+        if (d >= 0) {
+            description = rest.substring(d + ",description=".length());
+            rest = rest.substring(0, d);
+        }
+        String[] parts = rest.split(",", -1);
+        boolean readOnly = false;
+        for (int i = 1; i < parts.length; i++) {
+            switch (parts[i]) {
+                case "ro" -> readOnly = true;
+                case "rw" -> readOnly = false;
+                default -> throw new IllegalArgumentException("unknown export option \"" + parts[i]
+                        + "\" in \"" + text + "\" (known: ro, rw, description=TEXT)");
+            }
+        }
+        return of(name, parts[0], readOnly, description);
+    }
+
+    /** Builds a spec from its parts, as the config file gives them. */
+    static ExportSpec of(String name, String spec, boolean readOnly, String description) {
+        int colon = spec.indexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("export spec \"" + spec + "\" needs KIND:ARG (memory:SIZE or file:PATH)");
+        String kind = spec.substring(0, colon);
+        if (!kind.equals("memory") && !kind.equals("file")) {
+            throw new IllegalArgumentException("unknown export kind \"" + kind + "\" (known: memory, file)");
+        }
+        return new ExportSpec(name, kind, spec.substring(colon + 1), readOnly, description);
+    }
+}

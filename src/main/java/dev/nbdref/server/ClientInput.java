@@ -1,0 +1,79 @@
+package dev.nbdref.server;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+
+/**
+ * The client's byte stream, counted, so every violation can say where in the stream it happened.
+ * Reading is done by one thread per connection only.
+ */
+final class ClientInput {
+    private static final int SKIP_CHUNK = 64 * 1024;
+
+    private InputStream in;
+    private long position;
+
+    ClientInput(InputStream in) { this.in = new BufferedInputStream(in, 128 * 1024); }
+
+    /** Offset of the next byte to be read, counted from the start of the connection. */
+    long position() { return position; }
+
+    /** Replaces the stream (after a TLS upgrade); the count continues. */
+    void replace(InputStream next) { this.in = new BufferedInputStream(next, 128 * 1024); }
+
+    byte[] readExactly(int n) throws IOException {
+        byte[] b = new byte[n];
+        readFully(b, 0, n);
+        return b;
+    }
+
+    void readFully(ByteBuffer dst) throws IOException {
+        if (!dst.hasArray()) throw new IllegalArgumentException("heap buffers only");
+        readFully(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+        dst.position(dst.limit());
+    }
+
+    private void readFully(byte[] b, int off, int len) throws IOException {
+        int done = 0;
+        while (done < len) {
+            int r = in.read(b, off + done, len - done);
+            if (r < 0) throw new ClientClosedException(position, done, len);
+            done += r;
+            position += r;
+        }
+    }
+
+    /**
+     * Reads the first byte of the next message, or returns false on a clean end of stream (the client
+     * closed between messages); a message that then ends early throws.
+     */
+    boolean awaitNextMessage() throws IOException {
+        in.mark(1);
+        int b = in.read();
+        if (b < 0) return false;
+        in.reset();
+        return true;
+    }
+
+    /** Reads and drops {@code n} bytes without holding them in memory. */
+    void skip(long n) throws IOException {
+        byte[] scratch = new byte[(int) Math.min(SKIP_CHUNK, Math.max(n, 1))];
+        long left = n;
+        while (left > 0) {
+            int step = (int) Math.min(left, scratch.length);
+            readFully(scratch, 0, step);
+            left -= step;
+        }
+    }
+
+    /** The stream ended inside a message. */
+    static final class ClientClosedException extends EOFException {
+        ClientClosedException(long position, int got, int wanted) {
+            super("client closed the connection at byte " + position + " after " + got + " of " + wanted
+                    + " bytes of a message");
+        }
+    }
+}

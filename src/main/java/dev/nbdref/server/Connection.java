@@ -1,0 +1,96 @@
+package dev.nbdref.server;
+
+import dev.nbdref.conformance.Phase;
+import dev.nbdref.conformance.ViolationRecorder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+
+/** One client, from accept to close: negotiation, then transmission. Runs on its own reader thread. */
+final class Connection implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Connection.class);
+
+    private final Socket socket;
+    private final ConnectionContext ctx;
+    private final ExecutorService workers;
+    private final BufferBudget budget;
+    private final ConnectionListener listener;
+    private final Instant started = Instant.now();
+    private volatile String exportName;
+
+    /** Told when a connection ends, with what was recorded. */
+    interface ConnectionListener {
+        void ended(Connection connection);
+    }
+
+    Connection(Socket socket, ConnectionContext ctx, ExecutorService workers, BufferBudget budget,
+               ConnectionListener listener) {
+        this.socket = socket;
+        this.ctx = ctx;
+        this.workers = workers;
+        this.budget = budget;
+        this.listener = listener;
+    }
+
+    @Override
+    public void run() {
+        log.info("[{}] connected from {}", ctx.id(), socket.getRemoteSocketAddress());
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout((int) ctx.config().handshakeTimeout().toMillis());
+            Optional<Session> session = new OptionNegotiator(ctx).run();
+            if (session.isPresent()) {
+                exportName = session.get().export().name();
+                socket.setSoTimeout(0); // transmission connections may idle for as long as they like
+                log.info("[{}] transmission on export \"{}\"", ctx.id(), exportName);
+                new TransmissionLoop(ctx, session.get(), workers, budget).run();
+            }
+        } catch (HardDisconnect e) {
+            log.info("[{}] hard disconnect: {}", ctx.id(), e.getMessage());
+        } catch (SocketTimeoutException e) {
+            log.info("[{}] negotiation timed out after {}", ctx.id(), ctx.config().handshakeTimeout());
+        } catch (EOFException e) {
+            ctx.recorder().record("C17", exportName == null ? Phase.OPTIONS : Phase.TRANSMISSION, 0,
+                    ctx.in().position(), e.getMessage(), null, "connection closed");
+        } catch (SocketException e) {
+            log.info("[{}] connection lost: {}", ctx.id(), e.getMessage());
+        } catch (IOException e) {
+            log.warn("[{}] I/O error: {}", ctx.id(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("[{}] internal error", ctx.id(), e);
+        } finally {
+            closeQuietly();
+            log.info("[{}] closed", ctx.id());
+            listener.ended(this);
+        }
+    }
+
+    /** Closes the socket; a reader blocked on it wakes up with an exception. */
+    void closeQuietly() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // nothing more to do for a socket that will not close
+        }
+    }
+
+    String id() { return ctx.id(); }
+
+    String peer() { return String.valueOf(socket.getRemoteSocketAddress()); }
+
+    String exportName() { return exportName; }
+
+    Instant started() { return started; }
+
+    ViolationRecorder recorder() { return ctx.recorder(); }
+}

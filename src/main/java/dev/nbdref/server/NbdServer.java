@@ -1,0 +1,169 @@
+package dev.nbdref.server;
+
+import dev.nbdref.conformance.ConnectionReport;
+import dev.nbdref.conformance.ViolationRecorder;
+import dev.nbdref.spec.RequirementCatalog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The listener and lifecycle: accepts clients, runs each {@link Connection} on its own thread, and
+ * shuts down gracefully (new options get ERR_SHUTDOWN, new requests ESHUTDOWN, in-flight ones finish).
+ */
+public final class NbdServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
+    /** Bytes all connections together may hold in request and reply buffers. */
+    static final int BUFFER_BUDGET = 512 << 20;
+
+    private final ServerConfig config;
+    private final ExportRegistry exports;
+    private final RequirementCatalog catalog = RequirementCatalog.standard();
+    private final Consumer<ConnectionReport> reports;
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final ExecutorService workers;
+    private final BufferBudget budget = new BufferBudget(BUFFER_BUDGET);
+    private final AtomicInteger nextId = new AtomicInteger(1);
+    private final ServerSocket listener;
+    private final Thread acceptor;
+    private volatile boolean shuttingDown;
+
+    private NbdServer(ServerConfig config, Consumer<ConnectionReport> reports) throws IOException {
+        this.config = config;
+        this.exports = new ExportRegistry(config.exports());
+        this.reports = reports;
+        this.workers = Executors.newFixedThreadPool(Math.max(8, 4 * Runtime.getRuntime().availableProcessors()),
+                daemonThreads("nbdref-worker"));
+        this.listener = new ServerSocket();
+        listener.setReuseAddress(true);
+        listener.bind(new InetSocketAddress(InetAddress.getByName(config.host()), config.port()), 128);
+        this.acceptor = daemonThreads("nbdref-accept").newThread(this::acceptLoop);
+    }
+
+    /** Binds and starts accepting; {@code reports} receives each connection's violations when it ends. */
+    public static NbdServer start(ServerConfig config, Consumer<ConnectionReport> reports) throws IOException {
+        NbdServer server = new NbdServer(config, reports);
+        server.acceptor.start();
+        log.info("listening on {}:{}", config.host(), server.port());
+        return server;
+    }
+
+    public static NbdServer start(ServerConfig config) throws IOException {
+        return start(config, r -> { });
+    }
+
+    public int port() { return listener.getLocalPort(); }
+
+    /** One nbd:// URI per export, with the real port (the spec's URI format, doc/uri.md). */
+    public List<URI> uris() {
+        List<URI> out = new ArrayList<>();
+        for (Export e : exports.all()) {
+            try { // this constructor brackets an IPv6 host and quotes the name as a URI path needs
+                out.add(new URI("nbd", null, config.host(), port(), "/" + e.name(), null, null));
+            } catch (URISyntaxException ex) {
+                throw new IllegalStateException(ex);
+            }
+        }
+        return out;
+    }
+
+    private void acceptLoop() {
+        while (!listener.isClosed()) {
+            try {
+                Socket socket = listener.accept();
+                String id = "c" + nextId.getAndIncrement();
+                ConnectionContext ctx = new ConnectionContext(id, new ClientInput(socket.getInputStream()),
+                        new ReplySender(socket.getOutputStream()), new ViolationRecorder(catalog, id), exports, config,
+                        () -> shuttingDown);
+                Connection c = new Connection(socket, ctx, workers, budget, this::ended);
+                connections.add(c);
+                daemonThreads("nbdref-" + id).newThread(c).start();
+            } catch (IOException e) {
+                if (!listener.isClosed()) log.warn("accept failed: {}", e.toString());
+            }
+        }
+    }
+
+    private void ended(Connection c) {
+        connections.remove(c);
+        ViolationRecorder r = c.recorder();
+        try {
+            reports.accept(new ConnectionReport(c.id(), c.peer(), c.started(), Instant.now(), c.exportName(),
+                    r.violations(), r.dropped()));
+        } catch (RuntimeException e) {
+            log.error("could not report connection {}", c.id(), e);
+        }
+    }
+
+    /**
+     * Stops accepting, lets clients finish (they see ERR_SHUTDOWN / ESHUTDOWN for new work, S10, S69) for up to
+     * the configured grace period, then closes what is left, flushes and closes the devices.
+     */
+    public void shutdown() {
+        if (shuttingDown) return;
+        shuttingDown = true;
+        log.info("shutting down: waiting up to {} for {} client(s)", config.shutdownGrace(), connections.size());
+        closeListener();
+        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+        while (!connections.isEmpty() && System.nanoTime() < deadline) sleep(20);
+        connections.forEach(Connection::closeQuietly);
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(10, TimeUnit.SECONDS)) log.warn("workers still busy after 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            exports.close();
+        } catch (IOException e) {
+            log.error("closing exports failed: {}", e.toString());
+        }
+        log.info("stopped");
+    }
+
+    @Override
+    public void close() { shutdown(); }
+
+    private void closeListener() {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            log.warn("closing the listener: {}", e.toString());
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix.contains("-c") ? prefix : prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

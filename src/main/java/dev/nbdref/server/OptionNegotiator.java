@@ -1,0 +1,329 @@
+package dev.nbdref.server;
+
+import dev.nbdref.conformance.Phase;
+import dev.nbdref.spec.HandshakeFlag;
+import dev.nbdref.spec.InfoType;
+import dev.nbdref.spec.OptionReplyType;
+import dev.nbdref.spec.OptionType;
+import dev.nbdref.wire.ExportNameReply;
+import dev.nbdref.wire.Greeting;
+import dev.nbdref.wire.InfoBlock;
+import dev.nbdref.wire.InfoRequest;
+import dev.nbdref.wire.MetaContextRequest;
+import dev.nbdref.wire.OptionHeader;
+import dev.nbdref.wire.OptionReply;
+import dev.nbdref.wire.WireFormatException;
+import dev.nbdref.wire.WireStrings;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The handshake and option phase of one connection (spec "Fixed newstyle negotiation" and "Option
+ * types"): sends the greeting, checks the client flags, then answers options until GO or EXPORT_NAME
+ * selects an export, or the client aborts.
+ */
+final class OptionNegotiator {
+    /** Options longer than this are not parsed: they are skipped and answered ERR_TOO_BIG. */
+    static final int MAX_PARSED_OPTION = 1 << 20;
+    /** Options longer than this are treated as a denial of service (qemu draws the same line). */
+    static final long MAX_SKIPPED_OPTION = 32L << 20;
+    /** A client still haggling after this many options is cut off. */
+    static final int MAX_OPTIONS = 4096;
+
+    private static final int SERVER_FLAGS = HandshakeFlag.FIXED_NEWSTYLE.bit | HandshakeFlag.NO_ZEROES.bit;
+
+    private final ConnectionContext ctx;
+    private NegotiationState state;
+    private long optionStart;
+
+    OptionNegotiator(ConnectionContext ctx) { this.ctx = ctx; }
+
+    /** Runs negotiation; empty when the client ended it without choosing an export. */
+    Optional<Session> run() throws IOException, HardDisconnect {
+        ctx.out().sendRaw(new Greeting(SERVER_FLAGS).encode()); // S01, S02
+        int clientFlags = ByteBuffer.wrap(ctx.in().readExactly(4)).getInt();
+        checkClientFlags(clientFlags);
+        state = new NegotiationState(clientFlags);
+        while (true) {
+            if (!ctx.in().awaitNextMessage()) {
+                violation("C17", "the client closed the connection during option haggling without NBD_OPT_ABORT",
+                        null, "connection closed");
+                return Optional.empty();
+            }
+            Optional<Session> done = nextOption();
+            if (done == null) return Optional.empty();
+            if (done.isPresent()) return done;
+        }
+    }
+
+    private void checkClientFlags(int flags) throws HardDisconnect {
+        int unknown = flags & ~HandshakeFlag.knownMask();
+        int unoffered = flags & ~SERVER_FLAGS;
+        if (unknown != 0 || unoffered != 0) { // S03
+            violation("C01", String.format("client flags 0x%08x set bits the server did not offer", flags),
+                    ByteBuffer.allocate(4).putInt(flags).array(), "hard disconnect");
+            throw new HardDisconnect("unknown client flags");
+        }
+    }
+
+    /** One option: a session to start, empty to keep haggling, null when the client aborted. */
+    private Optional<Session> nextOption() throws IOException, HardDisconnect {
+        optionStart = ctx.in().position();
+        byte[] headerBytes = ctx.in().readExactly(OptionHeader.SIZE);
+        OptionHeader header = OptionHeader.decode(headerBytes);
+        state.optionsSeen++;
+        if (!header.hasValidMagic()) {
+            violation("C03", "option header does not start with IHAVEOPT", headerBytes, "hard disconnect");
+            throw new HardDisconnect("bad option magic");
+        }
+        if (state.optionsSeen > MAX_OPTIONS) {
+            violation("C39", "more than " + MAX_OPTIONS + " options", headerBytes, "hard disconnect");
+            throw new HardDisconnect("too many options");
+        }
+        int option = header.option();
+        if (header.length() > MAX_PARSED_OPTION) return oversized(header, headerBytes);
+        byte[] payload = ctx.in().readExactly((int) header.length());
+        if (!state.fixedNewstyle() && option != OptionType.EXPORT_NAME.value) {
+            violation("C02", "a client without NBD_FLAG_C_FIXED_NEWSTYLE sent " + OptionType.nameOf(option),
+                    headerBytes, "hard disconnect: it cannot parse option replies");
+            throw new HardDisconnect("option from a non-fixed-newstyle client");
+        }
+        if (ctx.isShuttingDown() && option != OptionType.ABORT.value) { // S10
+            reply(OptionReply.error(option, OptionReplyType.ERR_SHUTDOWN, "server is shutting down"));
+            return Optional.empty();
+        }
+        return dispatch(option, payload, headerBytes);
+    }
+
+    private Optional<Session> oversized(OptionHeader header, byte[] headerBytes) throws IOException, HardDisconnect {
+        if (header.length() > MAX_SKIPPED_OPTION) {
+            violation("C38", "option length " + header.length() + " is beyond any sane option", headerBytes,
+                    "hard disconnect (treated as denial of service)");
+            throw new HardDisconnect("oversized option");
+        }
+        ctx.in().skip(header.length());
+        reply(OptionReply.error(header.option(), OptionReplyType.ERR_TOO_BIG,
+                "option of " + header.length() + " bytes is larger than this server parses"));
+        return Optional.empty();
+    }
+
+    private Optional<Session> dispatch(int option, byte[] payload, byte[] header) throws IOException, HardDisconnect {
+        OptionType type = OptionType.of(option);
+        if (type == null) return unsupported(option, "unknown option"); // S07
+        switch (type) {
+            case EXPORT_NAME: return Optional.of(exportName(payload));
+            case ABORT: abort(payload, header); return null;
+            case LIST: list(payload, header); return Optional.empty();
+            case STARTTLS: startTls(payload, header); return Optional.empty();
+            case INFO: info(payload, header, false); return Optional.empty();
+            case GO: return info(payload, header, true);
+            case STRUCTURED_REPLY: structuredReply(payload, header); return Optional.empty();
+            case LIST_META_CONTEXT: listMetaContext(payload, header); return Optional.empty();
+            case SET_META_CONTEXT: setMetaContext(payload, header); return Optional.empty();
+            default: return unsupported(option, "not supported by this server");
+        }
+    }
+
+    private Optional<Session> unsupported(int option, String why) throws IOException {
+        reply(OptionReply.error(option, OptionReplyType.ERR_UNSUP, OptionType.nameOf(option) + ": " + why));
+        return Optional.empty();
+    }
+
+    // EXPORT_NAME: no error reply exists, so an unknown name ends the connection (S05).
+    private Session exportName(byte[] payload) throws IOException, HardDisconnect {
+        String name;
+        try {
+            name = WireStrings.decode(payload, "export name");
+        } catch (WireFormatException e) {
+            violation(e.requirementId(), e.getMessage(), payload, "hard disconnect (EXPORT_NAME has no error reply)");
+            throw new HardDisconnect(e.getMessage());
+        }
+        Export export = ctx.exports().find(name)
+                .orElseThrow(() -> new HardDisconnect("EXPORT_NAME for unknown export \"" + name + "\""));
+        Session session = session(export, false);
+        ctx.out().sendRaw(new ExportNameReply(export.size(), session.transmissionFlags(), state.noZeroes()).encode());
+        return session; // S04: padding omitted only when the client echoed NO_ZEROES
+    }
+
+    private void abort(byte[] payload, byte[] header) throws IOException {
+        if (payload.length > 0) {
+            violation("C06", "NBD_OPT_ABORT carried " + payload.length + " bytes of data", header, "ignored");
+        }
+        try {
+            reply(OptionReply.ack(OptionType.ABORT.value)); // S08
+        } catch (IOException e) {
+            // The client may close before reading the ACK; the spec allows that.
+        }
+    }
+
+    private void list(byte[] payload, byte[] header) throws IOException {
+        if (payload.length > 0) {
+            violation("C05", "NBD_OPT_LIST carried " + payload.length + " bytes of data", header, "ERR_INVALID");
+            reply(OptionReply.error(OptionType.LIST.value, OptionReplyType.ERR_INVALID, "LIST takes no data"));
+            return;
+        }
+        for (Export e : ctx.exports().all()) {
+            reply(OptionReply.server(OptionType.LIST.value, e.name(), e.description()));
+        }
+        reply(OptionReply.ack(OptionType.LIST.value));
+    }
+
+    private void startTls(byte[] payload, byte[] header) throws IOException {
+        if (payload.length > 0) { // S21
+            violation("C05", "NBD_OPT_STARTTLS carried " + payload.length + " bytes of data", header, "ERR_INVALID");
+            reply(OptionReply.error(OptionType.STARTTLS.value, OptionReplyType.ERR_INVALID, "STARTTLS takes no data"));
+            return;
+        }
+        // S24: this server runs in NOTLS mode until TLS is configured.
+        reply(OptionReply.error(OptionType.STARTTLS.value, OptionReplyType.ERR_POLICY, "TLS is not configured"));
+    }
+
+    private void structuredReply(byte[] payload, byte[] header) throws IOException {
+        int opt = OptionType.STRUCTURED_REPLY.value;
+        if (payload.length > 0) { // S21
+            violation("C05", "NBD_OPT_STRUCTURED_REPLY carried " + payload.length + " bytes of data", header,
+                    "ERR_INVALID");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "STRUCTURED_REPLY takes no data"));
+        } else if (state.structuredReplies) { // S22: a repeat changes nothing and is refused, as qemu and nbdkit do
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "structured replies are already negotiated"));
+        } else {
+            state.structuredReplies = true;
+            reply(OptionReply.ack(opt));
+        }
+    }
+
+    private Optional<Session> info(byte[] payload, byte[] header, boolean go) throws IOException {
+        int opt = go ? OptionType.GO.value : OptionType.INFO.value;
+        InfoRequest request;
+        try {
+            request = InfoRequest.decode(payload);
+        } catch (WireFormatException e) { // S11
+            violation(e.requirementId(), e.getMessage(), header, "ERR_INVALID");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, e.getMessage()));
+            return Optional.empty();
+        }
+        if (request.firstDuplicate() >= 0) {
+            violation("C08", "information request " + request.firstDuplicate() + " listed twice", header,
+                    "answered once");
+        }
+        Optional<Export> found = ctx.exports().find(request.exportName());
+        if (found.isEmpty()) { // S19
+            reply(OptionReply.error(opt, OptionReplyType.ERR_UNKNOWN, "no export named \"" + request.exportName() + "\""));
+            return Optional.empty();
+        }
+        boolean wantsBlockSize = request.infoTypes().contains(InfoType.BLOCK_SIZE.value);
+        Session session = session(found.get(), go && wantsBlockSize);
+        for (InfoBlock block : infoBlocks(session, request, wantsBlockSize)) reply(OptionReply.info(opt, block));
+        reply(OptionReply.ack(opt));
+        return go ? Optional.of(session) : Optional.empty();
+    }
+
+    /**
+     * The information sent for INFO and GO: EXPORT always (S12), NAME and DESCRIPTION when asked, and
+     * BLOCK_SIZE when asked or when the constraints differ from the defaults a client would assume (S15).
+     * Unknown requests are ignored (S13). The same request yields the same answer (S18).
+     */
+    private List<InfoBlock> infoBlocks(Session s, InfoRequest request, boolean wantsBlockSize) {
+        List<InfoBlock> blocks = new java.util.ArrayList<>();
+        blocks.add(new InfoBlock.Export(s.export().size(), s.transmissionFlags()));
+        if (request.infoTypes().contains(InfoType.NAME.value)) blocks.add(new InfoBlock.Name(s.export().name()));
+        String description = s.export().description();
+        if (request.infoTypes().contains(InfoType.DESCRIPTION.value) && description != null && !description.isEmpty()) {
+            blocks.add(new InfoBlock.Description(description));
+        }
+        if (wantsBlockSize || !s.sizes().isDefault()) {
+            SizeConstraints c = s.sizes();
+            blocks.add(new InfoBlock.BlockSize(c.minimum(), c.preferred(), c.maximumPayload()));
+        }
+        return blocks;
+    }
+
+    private void listMetaContext(byte[] payload, byte[] header) throws IOException {
+        int opt = OptionType.LIST_META_CONTEXT.value;
+        if (!state.structuredReplies) {
+            violation("C12", "NBD_OPT_LIST_META_CONTEXT before structured replies", header, "ERR_INVALID");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "negotiate structured replies first"));
+            return;
+        }
+        MetaContextRequest request = decodeMeta(opt, payload, header);
+        if (request == null) return;
+        Optional<Export> export = findForMeta(opt, request);
+        if (export.isEmpty()) return;
+        try {
+            for (String name : MetaContextSelection.list(export.get(), request.queries())) {
+                reply(OptionReply.metaContext(opt, 0, name)); // the id of a LIST reply is reserved: 0
+            }
+            reply(OptionReply.ack(opt));
+        } catch (MetaContextSelection.BadQueryException e) {
+            badQuery(opt, e, header);
+        }
+    }
+
+    private void setMetaContext(byte[] payload, byte[] header) throws IOException {
+        int opt = OptionType.SET_META_CONTEXT.value;
+        state.clearMetaContexts(); // a SET replaces the selection even when it fails
+        if (!state.structuredReplies) { // S35
+            violation("C12", "NBD_OPT_SET_META_CONTEXT before structured replies", header, "ERR_INVALID");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "negotiate structured replies first"));
+            return;
+        }
+        MetaContextRequest request = decodeMeta(opt, payload, header);
+        if (request == null) return;
+        Optional<Export> export = findForMeta(opt, request);
+        if (export.isEmpty()) return;
+        try {
+            List<MetaContextSelection.Selected> selected = MetaContextSelection.select(export.get(), request.queries());
+            for (MetaContextSelection.Selected s : selected) reply(OptionReply.metaContext(opt, s.id(), s.name()));
+            reply(OptionReply.ack(opt));
+            state.metaContextExport = request.exportName();
+            state.metaContexts = selected;
+        } catch (MetaContextSelection.BadQueryException e) {
+            badQuery(opt, e, header);
+        }
+    }
+
+    private MetaContextRequest decodeMeta(int opt, byte[] payload, byte[] header) throws IOException {
+        try {
+            return MetaContextRequest.decode(payload);
+        } catch (WireFormatException e) { // S11: MUST be ERR_INVALID
+            violation(e.requirementId().equals("S11") ? "C07" : e.requirementId(), e.getMessage(), header,
+                    "ERR_INVALID");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, e.getMessage()));
+            return null;
+        }
+    }
+
+    private Optional<Export> findForMeta(int opt, MetaContextRequest request) throws IOException {
+        Optional<Export> export = ctx.exports().find(request.exportName());
+        if (export.isEmpty()) {
+            reply(OptionReply.error(opt, OptionReplyType.ERR_UNKNOWN, "no export named \"" + request.exportName() + "\""));
+        }
+        return export;
+    }
+
+    private void badQuery(int opt, MetaContextSelection.BadQueryException e, byte[] header) throws IOException {
+        violation("C13", e.getMessage(), header, "ERR_INVALID");
+        reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, e.getMessage()));
+    }
+
+    private Session session(Export export, boolean blockSizeCommitted) {
+        boolean contextsValid = export.name().equals(resolvedName(state.metaContextExport));
+        return new Session(export, TransmissionFlags.of(export, state.structuredReplies), state.structuredReplies,
+                contextsValid ? state.metaContexts : List.of(), ctx.config().sizes(), blockSizeCommitted);
+    }
+
+    /** The export a name selects, so "" and the default export's real name count as the same (C24). */
+    private String resolvedName(String name) {
+        return name == null ? null : ctx.exports().find(name).map(Export::name).orElse(null);
+    }
+
+    private void reply(OptionReply r) throws IOException { ctx.out().sendOptionReply(r); }
+
+    private void violation(String id, String detail, byte[] excerpt, String reaction) {
+        ctx.recorder().record(id, state == null ? Phase.HANDSHAKE : Phase.OPTIONS,
+                state == null ? 0 : state.optionsSeen, state == null ? 0 : optionStart, detail, excerpt, reaction);
+    }
+}

@@ -1,0 +1,27 @@
+package dev.nbdref.server;
+
+import dev.nbdref.block.DeviceCapabilities;
+import dev.nbdref.spec.TransmissionFlag;
+
+/** Derives the transmission flags of an export from its device and the negotiated state (S62). */
+final class TransmissionFlags {
+    private TransmissionFlags() {}
+
+    static int of(Export export, boolean structuredReplies) {
+        DeviceCapabilities caps = export.device().capabilities();
+        int flags = TransmissionFlag.HAS_FLAGS.bit | TransmissionFlag.SEND_FLUSH.bit | TransmissionFlag.SEND_FUA.bit
+                | TransmissionFlag.SEND_CACHE.bit;
+        if (export.readOnly()) {
+            flags |= TransmissionFlag.READ_ONLY.bit;
+        } else {
+            // Writing zeroes is always supported (by writing them if nothing faster exists), so NO_HOLE is too;
+            // FAST_ZERO is advertised because we can always answer it, quickly, with ENOTSUP.
+            flags |= TransmissionFlag.SEND_TRIM.bit | TransmissionFlag.SEND_WRITE_ZEROES.bit
+                    | TransmissionFlag.SEND_FAST_ZERO.bit;
+        }
+        if (structuredReplies) flags |= TransmissionFlag.SEND_DF.bit; // S62: DF only with structured replies
+        if (caps.sharedCache()) flags |= TransmissionFlag.CAN_MULTI_CONN.bit; // S59
+        if (caps.rotational()) flags |= TransmissionFlag.ROTATIONAL.bit;
+        return flags;
+    }
+}

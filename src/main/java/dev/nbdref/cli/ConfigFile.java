@@ -17,8 +17,14 @@ import java.util.List;
  * @param listen   null when not set
  * @param minBlock null when not set
  * @param report   null when not set
+ * @param tls      the "tls" object; its fields are null when not set
  */
-record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Path report) {
+record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Path report, Tls tls) {
+
+    /** The "tls" section; each field null when absent. */
+    record Tls(String mode, Path x509, Path psk, Boolean verifyPeer, List<String> authz) {
+        static final Tls NONE = new Tls(null, null, null, null, List.of());
+    }
     static final String SCHEMA = "spec/schemas/config.schema.json";
 
     static ConfigFile load(Path path) throws IOException {
@@ -35,11 +41,21 @@ record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Pat
         List<ExportSpec> exports = new ArrayList<>();
         for (JsonNode e : root.path("exports")) {
             exports.add(ExportSpec.of(e.get("name").asString(), e.get("spec").asString(),
-                    e.path("readOnly").asBoolean(false), e.has("description") ? e.get("description").asString() : null));
+                    e.has("readOnly") ? e.get("readOnly").asBoolean() : null, e.path("tlsOnly").asBoolean(false),
+                    e.has("description") ? e.get("description").asString() : null));
         }
         return new ConfigFile(text(root, "listen"), exports,
                 root.has("minBlock") ? root.get("minBlock").asInt() : null,
-                root.has("report") ? Path.of(root.get("report").asString()) : null);
+                root.has("report") ? Path.of(root.get("report").asString()) : null, tls(root.path("tls")));
+    }
+
+    private static Tls tls(JsonNode t) {
+        if (t.isMissingNode()) return Tls.NONE;
+        List<String> authz = new ArrayList<>();
+        for (JsonNode dn : t.path("authz")) authz.add(dn.asString());
+        return new Tls(text(t, "mode"), t.has("x509") ? Path.of(t.get("x509").asString()) : null,
+                t.has("psk") ? Path.of(t.get("psk").asString()) : null,
+                t.has("verifyPeer") ? t.get("verifyPeer").asBoolean() : null, authz);
     }
 
     private static String text(JsonNode root, String field) {

@@ -14,20 +14,20 @@ final class DeviceFactory {
     private DeviceFactory() {}
 
     static Export open(ExportSpec spec) throws IOException {
-        return new Export(spec.name(), spec.description(), device(spec), spec.readOnly());
+        return new Export(spec.name(), spec.description(), device(spec), spec.readOnlyOr(false), spec.tlsOnly());
     }
 
     private static BlockDevice device(ExportSpec spec) throws IOException {
         switch (spec.kind()) {
             case "memory":
-                return new MemoryDevice(Sizes.parse(spec.argument()), spec.readOnly());
+                return new MemoryDevice(Sizes.parse(spec.argument()), spec.readOnlyOr(false));
             case "file":
                 Path path = Path.of(spec.argument());
                 if (!Files.isRegularFile(path)) {
                     throw new IOException("export \"" + spec.name() + "\": no such file: " + path
                             + " (create it first, e.g. truncate -s 1G " + path + ")");
                 }
-                return FileDevice.open(path, spec.readOnly());
+                return FileDevice.open(path, spec.readOnlyOr(false));
             default:
                 throw new IllegalArgumentException("unknown export kind " + spec.kind());
         }

@@ -21,8 +21,22 @@ final class ClientInput {
     /** Offset of the next byte to be read, counted from the start of the connection. */
     long position() { return position; }
 
-    /** Replaces the stream (after a TLS upgrade); the count continues. */
+    /** Replaces the stream (after a TLS upgrade); the count continues, now in plaintext bytes. */
     void replace(InputStream next) { this.in = new BufferedInputStream(next, 128 * 1024); }
+
+    /**
+     * The stream as it is now, for the TLS handshake to read from: it may already hold the first bytes of the
+     * ClientHello, which reading the raw socket would lose.
+     */
+    InputStream current() { return in; }
+
+    /** The next byte without consuming it, or -1 at the end of the stream. */
+    int peek() throws IOException {
+        in.mark(1);
+        int b = in.read();
+        in.reset();
+        return b;
+    }
 
     byte[] readExactly(int n) throws IOException {
         byte[] b = new byte[n];
@@ -57,6 +71,9 @@ final class ClientInput {
         in.reset();
         return true;
     }
+
+    /** Bytes that can be read without blocking (already received). */
+    int available() throws IOException { return in.available(); }
 
     /** Reads and drops {@code n} bytes without holding them in memory. */
     void skip(long n) throws IOException {

@@ -223,11 +223,14 @@ final class CommandExecutor {
 
     private List<ReplyChunk.Descriptor> descriptors(String context, Request r, boolean one) throws IOException {
         if (!MetaContext.BASE_ALLOCATION.equals(context)) throw new IllegalStateException("unknown context " + context);
-        List<Extent> extents = device.extents(r.offset(), r.length(), one ? 1 : MAX_DESCRIPTORS);
+        int block = session.sizes().minimum();
+        // With REQ_ONE a few extents are still fetched, so the one descriptor can be rounded to a whole block.
+        List<Extent> extents = ExtentAligner.align(device.extents(r.offset(), r.length(), one ? 64 : MAX_DESCRIPTORS),
+                block, r.offset(), device.size());
         List<ReplyChunk.Descriptor> out = new ArrayList<>(extents.size());
         long covered = 0;
         for (Extent x : extents) {
-            long len = Math.min(x.length(), MAX_DESCRIPTOR_LENGTH - (MAX_DESCRIPTOR_LENGTH % session.sizes().minimum()));
+            long len = Math.min(x.length(), MAX_DESCRIPTOR_LENGTH & -block);
             if (one) len = Math.min(len, r.length()); // S65
             int flags = (x.hole() ? MetaContext.STATE_HOLE : 0) | (x.zero() ? MetaContext.STATE_ZERO : 0);
             out.add(new ReplyChunk.Descriptor(len, flags));

@@ -53,6 +53,7 @@ final class Connection implements Runnable {
                 log.info("[{}] transmission on export \"{}\"", ctx.id(), exportName);
                 new TransmissionLoop(ctx, session.get(), workers, budget).run();
             }
+            ctx.out().close(); // a soft end: over TLS this sends close_notify (S61)
         } catch (HardDisconnect e) {
             log.info("[{}] hard disconnect: {}", ctx.id(), e.getMessage());
         } catch (SocketTimeoutException e) {

@@ -72,12 +72,13 @@ public final class NbdServer implements AutoCloseable {
 
     public int port() { return listener.getLocalPort(); }
 
-    /** One nbd:// URI per export, with the real port (the spec's URI format, doc/uri.md). */
+    /** One URI per export with the real port (doc/uri.md): nbds:// where the export can only be used over TLS. */
     public List<URI> uris() {
         List<URI> out = new ArrayList<>();
         for (Export e : exports.all()) {
             try { // this constructor brackets an IPv6 host and quotes the name as a URI path needs
-                out.add(new URI("nbd", null, config.host(), port(), "/" + e.name(), null, null));
+                String scheme = config.needsTls(e) ? "nbds" : "nbd";
+                out.add(new URI(scheme, null, config.host(), port(), "/" + e.name(), null, null));
             } catch (URISyntaxException ex) {
                 throw new IllegalStateException(ex);
             }
@@ -90,7 +91,7 @@ public final class NbdServer implements AutoCloseable {
             try {
                 Socket socket = listener.accept();
                 String id = "c" + nextId.getAndIncrement();
-                ConnectionContext ctx = new ConnectionContext(id, new ClientInput(socket.getInputStream()),
+                ConnectionContext ctx = new ConnectionContext(id, socket, new ClientInput(socket.getInputStream()),
                         new ReplySender(socket.getOutputStream()), new ViolationRecorder(catalog, id), exports, config,
                         () -> shuttingDown);
                 Connection c = new Connection(socket, ctx, workers, budget, this::ended);

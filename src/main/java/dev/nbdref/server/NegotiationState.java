@@ -15,8 +15,18 @@ final class NegotiationState {
     String metaContextExport;
     List<MetaContextSelection.Selected> metaContexts = List.of();
     int optionsSeen;
+    /** TLS is up; it never goes down again within a connection. */
+    boolean tlsActive;
 
     NegotiationState(int clientFlags) { this.clientFlags = clientFlags; }
+
+    /** S31: after STARTTLS everything negotiated before is forgotten, except the handshake and the option count. */
+    NegotiationState afterTls() {
+        NegotiationState fresh = new NegotiationState(clientFlags);
+        fresh.optionsSeen = optionsSeen;
+        fresh.tlsActive = true;
+        return fresh;
+    }
 
     boolean fixedNewstyle() { return HandshakeFlag.FIXED_NEWSTYLE.isSetIn(clientFlags); }
 

@@ -14,6 +14,10 @@ import dev.nbdref.wire.OptionHeader;
 import dev.nbdref.wire.OptionReply;
 import dev.nbdref.wire.WireFormatException;
 import dev.nbdref.wire.WireStrings;
+import dev.nbdref.tls.TlsMode;
+import dev.nbdref.tls.TlsSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,6 +38,9 @@ final class OptionNegotiator {
     static final int MAX_OPTIONS = 4096;
 
     private static final int SERVER_FLAGS = HandshakeFlag.FIXED_NEWSTYLE.bit | HandshakeFlag.NO_ZEROES.bit;
+    /** The first byte of every TLS handshake record (the ClientHello starts with one). */
+    private static final int TLS_HANDSHAKE_RECORD = 0x16;
+    private static final Logger log = LoggerFactory.getLogger(OptionNegotiator.class);
 
     private final ConnectionContext ctx;
     private NegotiationState state;
@@ -95,10 +102,34 @@ final class OptionNegotiator {
             reply(OptionReply.error(option, OptionReplyType.ERR_SHUTDOWN, "server is shutting down"));
             return Optional.empty();
         }
+        if (mustRefuseBeforeTls(option)) { // S27: FORCEDTLS answers everything but STARTTLS and ABORT this way
+            if (option == OptionType.EXPORT_NAME.value) throw new HardDisconnect("EXPORT_NAME before TLS (FORCEDTLS)");
+            reply(OptionReply.error(option, OptionReplyType.ERR_TLS_REQD, "this server requires TLS: send STARTTLS"));
+            return Optional.empty();
+        }
         return dispatch(option, payload, headerBytes);
     }
 
+    private boolean mustRefuseBeforeTls(int option) {
+        return ctx.config().tlsMode() == TlsMode.REQUIRE && !state.tlsActive
+                && option != OptionType.STARTTLS.value && option != OptionType.ABORT.value;
+    }
+
+    /** An export the client may not see or use yet (SELECTIVETLS tls-only before TLS): as good as unknown. */
+    private Optional<Export> visible(String name) {
+        return ctx.exports().find(name).filter(e -> state.tlsActive || !ctx.config().needsTls(e));
+    }
+
     private Optional<Session> oversized(OptionHeader header, byte[] headerBytes) throws IOException, HardDisconnect {
+        if (header.option() == OptionType.EXPORT_NAME.value || !state.fixedNewstyle()) {
+            // Neither EXPORT_NAME nor a legacy client can receive an option reply, so there is no error to send.
+            boolean legacyMisuse = header.option() != OptionType.EXPORT_NAME.value;
+            violation(legacyMisuse ? "C02" : "C09", legacyMisuse
+                    ? "a client without NBD_FLAG_C_FIXED_NEWSTYLE sent " + OptionType.nameOf(header.option())
+                    : "EXPORT_NAME of " + header.length() + " bytes, over the 4096-byte name limit",
+                    headerBytes, "hard disconnect (no error reply is possible)");
+            throw new HardDisconnect("oversized export name");
+        }
         if (header.length() > MAX_SKIPPED_OPTION) {
             violation("C38", "option length " + header.length() + " is beyond any sane option", headerBytes,
                     "hard disconnect (treated as denial of service)");
@@ -141,8 +172,8 @@ final class OptionNegotiator {
             violation(e.requirementId(), e.getMessage(), payload, "hard disconnect (EXPORT_NAME has no error reply)");
             throw new HardDisconnect(e.getMessage());
         }
-        Export export = ctx.exports().find(name)
-                .orElseThrow(() -> new HardDisconnect("EXPORT_NAME for unknown export \"" + name + "\""));
+        Export export = visible(name) // S05, S28: no error reply exists, so unknown or TLS-only ends the session
+                .orElseThrow(() -> new HardDisconnect("EXPORT_NAME for unknown or TLS-only export \"" + name + "\""));
         Session session = session(export, false);
         ctx.out().sendRaw(new ExportNameReply(export.size(), session.transmissionFlags(), state.noZeroes()).encode());
         return session; // S04: padding omitted only when the client echoed NO_ZEROES
@@ -166,19 +197,52 @@ final class OptionNegotiator {
             return;
         }
         for (Export e : ctx.exports().all()) {
+            if (!state.tlsActive && ctx.config().needsTls(e)) continue; // TLS-only exports stay hidden until TLS
             reply(OptionReply.server(OptionType.LIST.value, e.name(), e.description()));
         }
         reply(OptionReply.ack(OptionType.LIST.value));
     }
 
-    private void startTls(byte[] payload, byte[] header) throws IOException {
+    private void startTls(byte[] payload, byte[] header) throws IOException, HardDisconnect {
         if (payload.length > 0) { // S21
             violation("C05", "NBD_OPT_STARTTLS carried " + payload.length + " bytes of data", header, "ERR_INVALID");
             reply(OptionReply.error(OptionType.STARTTLS.value, OptionReplyType.ERR_INVALID, "STARTTLS takes no data"));
             return;
         }
-        // S24: this server runs in NOTLS mode until TLS is configured.
-        reply(OptionReply.error(OptionType.STARTTLS.value, OptionReplyType.ERR_POLICY, "TLS is not configured"));
+        int opt = OptionType.STARTTLS.value;
+        if (ctx.config().tlsMode() == TlsMode.OFF) { // S24: NOTLS refuses, and never says TLS_REQD
+            reply(OptionReply.error(opt, OptionReplyType.ERR_POLICY, "TLS is not configured on this server"));
+            return;
+        }
+        if (state.tlsActive) { // S25
+            violation("C10", "NBD_OPT_STARTTLS after TLS is already up", header, "ERR_INVALID");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "TLS is already active"));
+            return;
+        }
+        reply(OptionReply.ack(opt));
+        upgrade(header);
+    }
+
+    /** S26: after the ACK everything is TLS; a failed handshake ends the session. S31: old state is dropped. */
+    private void upgrade(byte[] header) throws IOException, HardDisconnect {
+        int first = ctx.in().peek();
+        if (first >= 0 && first != TLS_HANDSHAKE_RECORD) {
+            violation("C11", String.format("after the STARTTLS ACK the client sent 0x%02x, not a TLS handshake record",
+                    first), header, "hard disconnect");
+            throw new HardDisconnect("no TLS ClientHello after STARTTLS");
+        }
+        TlsSession tls;
+        try {
+            tls = ctx.config().tls().handshake(ctx.in().current(), ctx.socket().getOutputStream());
+        } catch (IOException e) {
+            throw new HardDisconnect("TLS handshake failed: " + e.getMessage());
+        }
+        ctx.in().replace(tls.in());
+        ctx.out().replace(tls.out());
+        state = state.afterTls();
+        log.info("[{}] TLS up: {} {}{}{}", ctx.id(), tls.protocol(), tls.cipherSuite(),
+                tls.peerDn() != null ? ", client " + tls.peerDn() : "",
+                tls.pskIdentity() != null ? ", PSK identity " + tls.pskIdentity() : "");
     }
 
     private void structuredReply(byte[] payload, byte[] header) throws IOException {
@@ -206,10 +270,18 @@ final class OptionNegotiator {
             return Optional.empty();
         }
         if (request.firstDuplicate() >= 0) {
-            violation("C08", "information request " + request.firstDuplicate() + " listed twice", header,
-                    "answered once");
+            String detail = "information request " + request.firstDuplicate() + " listed twice";
+            violation("C08", detail, header, "ERR_INVALID");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, detail));
+            return Optional.empty();
         }
-        Optional<Export> found = ctx.exports().find(request.exportName());
+        Optional<Export> known = ctx.exports().find(request.exportName());
+        if (known.isPresent() && !state.tlsActive && ctx.config().needsTls(known.get())) { // S28: and no REP_INFO
+            reply(OptionReply.error(opt, OptionReplyType.ERR_TLS_REQD, "export \"" + request.exportName()
+                    + "\" requires TLS"));
+            return Optional.empty();
+        }
+        Optional<Export> found = known;
         if (found.isEmpty()) { // S19
             reply(OptionReply.error(opt, OptionReplyType.ERR_UNKNOWN, "no export named \"" + request.exportName() + "\""));
             return Optional.empty();
@@ -243,10 +315,8 @@ final class OptionNegotiator {
 
     private void listMetaContext(byte[] payload, byte[] header) throws IOException {
         int opt = OptionType.LIST_META_CONTEXT.value;
-        if (!state.structuredReplies) {
-            violation("C12", "NBD_OPT_LIST_META_CONTEXT before structured replies", header, "ERR_INVALID");
-            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "negotiate structured replies first"));
-            return;
+        if (!state.structuredReplies) { // only a SHOULD NOT: the listing is still useful to the client
+            violation("C48", "NBD_OPT_LIST_META_CONTEXT before structured replies", header, "answered normally");
         }
         MetaContextRequest request = decodeMeta(opt, payload, header);
         if (request == null) return;
@@ -297,7 +367,7 @@ final class OptionNegotiator {
     }
 
     private Optional<Export> findForMeta(int opt, MetaContextRequest request) throws IOException {
-        Optional<Export> export = ctx.exports().find(request.exportName());
+        Optional<Export> export = visible(request.exportName()); // TLS_REQD is not allowed here (S28)
         if (export.isEmpty()) {
             reply(OptionReply.error(opt, OptionReplyType.ERR_UNKNOWN, "no export named \"" + request.exportName() + "\""));
         }

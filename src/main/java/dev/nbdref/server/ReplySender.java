@@ -21,6 +21,11 @@ final class ReplySender {
     /** Replaces the stream (after a TLS upgrade). */
     synchronized void replace(OutputStream next) { this.out = new BufferedOutputStream(next, 64 * 1024); }
 
+    /** Flushes and closes the stream; over TLS this sends close_notify before the socket goes (S61). */
+    synchronized void close() throws IOException {
+        out.close();
+    }
+
     synchronized void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();

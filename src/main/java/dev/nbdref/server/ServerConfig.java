@@ -1,5 +1,8 @@
 package dev.nbdref.server;
 
+import dev.nbdref.tls.TlsMode;
+import dev.nbdref.tls.TlsUpgrader;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -13,15 +16,29 @@ import java.util.List;
  * @param sizes           block size constraints advertised and enforced
  * @param report          where to write the violation report after each connection, or null
  * @param shutdownGrace   how long a shutdown waits for clients to disconnect before closing them
- * @param handshakeTimeout how long a client may take to finish negotiating
+ * @param handshakeTimeout how long a client may take to finish negotiating (TLS handshake included)
+ * @param tlsMode         NOTLS, SELECTIVETLS or FORCEDTLS
+ * @param tls             performs TLS handshakes; null exactly when tlsMode is OFF
  */
 public record ServerConfig(String host, int port, List<Export> exports, SizeConstraints sizes, Path report,
-                           Duration shutdownGrace, Duration handshakeTimeout) {
+                           Duration shutdownGrace, Duration handshakeTimeout, TlsMode tlsMode, TlsUpgrader tls) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 10809;
 
     public ServerConfig {
         exports = List.copyOf(exports);
+        if ((tlsMode == TlsMode.OFF) != (tls == null)) {
+            throw new IllegalArgumentException("TLS credentials are needed exactly when the TLS mode is not off");
+        }
+        if (tlsMode == TlsMode.OFF && exports.stream().anyMatch(Export::tlsOnly)) {
+            throw new IllegalArgumentException("a tls-only export needs --tls-mode on or require");
+        }
+    }
+
+    /** Without TLS. */
+    public ServerConfig(String host, int port, List<Export> exports, SizeConstraints sizes, Path report,
+                        Duration shutdownGrace, Duration handshakeTimeout) {
+        this(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, TlsMode.OFF, null);
     }
 
     public static ServerConfig of(String host, int port, List<Export> exports) {
@@ -30,10 +47,19 @@ public record ServerConfig(String host, int port, List<Export> exports, SizeCons
     }
 
     public ServerConfig withSizes(SizeConstraints s) {
-        return new ServerConfig(host, port, exports, s, report, shutdownGrace, handshakeTimeout);
+        return new ServerConfig(host, port, exports, s, report, shutdownGrace, handshakeTimeout, tlsMode, tls);
     }
 
     public ServerConfig withReport(Path r) {
-        return new ServerConfig(host, port, exports, sizes, r, shutdownGrace, handshakeTimeout);
+        return new ServerConfig(host, port, exports, sizes, r, shutdownGrace, handshakeTimeout, tlsMode, tls);
+    }
+
+    public ServerConfig withTls(TlsMode mode, TlsUpgrader upgrader) {
+        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, mode, upgrader);
+    }
+
+    /** True when {@code export} may not be used before TLS is up (S27, S28). */
+    public boolean needsTls(Export export) {
+        return tlsMode == TlsMode.REQUIRE || (tlsMode == TlsMode.ON && export.tlsOnly());
     }
 }

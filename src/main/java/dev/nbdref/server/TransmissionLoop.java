@@ -51,7 +51,9 @@ final class TransmissionLoop {
             while (ctx.in().awaitNextMessage()) {
                 if (!serveOne()) break;
             }
-            if (!sawDisconnect) {
+            if (sawDisconnect) {
+                checkNothingAfterDisconnect();
+            } else {
                 ctx.recorder().record("C17", Phase.TRANSMISSION, index, ctx.in().position(),
                         "the client closed the connection without NBD_CMD_DISC", null, "connection closed");
             }
@@ -62,6 +64,15 @@ final class TransmissionLoop {
     }
 
     private boolean sawDisconnect;
+
+    /** C32: a client must send nothing after DISC; what already arrived is visible without waiting. */
+    private void checkNothingAfterDisconnect() throws IOException {
+        int extra = ctx.in().available();
+        if (extra > 0) {
+            ctx.recorder().record("C32", Phase.TRANSMISSION, index, ctx.in().position(),
+                    extra + " bytes arrived after NBD_CMD_DISC", null, "ignored; connection closed");
+        }
+    }
 
     /** Reads and dispatches one request; false after DISC. */
     private boolean serveOne() throws IOException, HardDisconnect, InterruptedException {

@@ -30,9 +30,9 @@ class CommandLineParsingTest {
     @Test
     void exportSpecWithAllOptions() {
         ExportSpec s = ExportSpec.parse("disk=file:/var/tmp/a.raw,ro,description=my disk, with commas");
-        assertEquals(new ExportSpec("disk", "file", "/var/tmp/a.raw", true, "my disk, with commas"), s);
-        assertEquals(new ExportSpec("default", "memory", "1G", false, null), ExportSpec.parse("default=memory:1G"));
-        assertEquals(new ExportSpec("", "memory", "1M", false, null), ExportSpec.parse("=memory:1M"));
+        assertEquals(new ExportSpec("disk", "file", "/var/tmp/a.raw", true, false, "my disk, with commas"), s);
+        assertEquals(new ExportSpec("default", "memory", "1G", null, false, null), ExportSpec.parse("default=memory:1G"));
+        assertEquals(new ExportSpec("", "memory", "1M", null, false, null), ExportSpec.parse("=memory:1M"));
     }
 
     @Test

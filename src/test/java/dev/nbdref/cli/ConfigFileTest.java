@@ -26,8 +26,8 @@ class ConfigFileTest {
         assertEquals("[::1]:0", c.listen());
         assertEquals(512, c.minBlock());
         assertEquals(Path.of("r.json"), c.report());
-        assertEquals(List.of(new ExportSpec("a", "memory", "1M", true, "A"),
-                new ExportSpec("b", "file", "/tmp/x", false, null)), c.exports());
+        assertEquals(List.of(new ExportSpec("a", "memory", "1M", true, false, "A"),
+                new ExportSpec("b", "file", "/tmp/x", null, false, null)), c.exports());
     }
 
     @Test

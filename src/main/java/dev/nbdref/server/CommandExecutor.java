@@ -3,8 +3,8 @@ package dev.nbdref.server;
 import dev.nbdref.block.BlockDevice;
 import dev.nbdref.block.Extent;
 import dev.nbdref.spec.CommandFlag;
+import dev.nbdref.spec.CommandType;
 import dev.nbdref.spec.ErrorCode;
-import dev.nbdref.spec.MetaContext;
 import dev.nbdref.wire.ReplyChunk;
 import dev.nbdref.wire.Request;
 
@@ -20,24 +20,35 @@ import java.util.List;
 final class CommandExecutor {
     /** Largest data chunk of a structured read: bounds the memory one read holds at a time. */
     static final int READ_CHUNK = 4 << 20;
-    /** Descriptors per block status chunk; the client asks again for the rest (S66). */
-    static final int MAX_DESCRIPTORS = 64 * 1024;
-    private static final long MAX_DESCRIPTOR_LENGTH = 0xFFFF_FFFFL;
+    /** The largest hole one OFFSET_HOLE chunk can describe (its length field is 32 bits). */
+    private static final long MAX_HOLE_CHUNK = 0xFFFF_F000L;
 
     private final Session session;
-    private final ReplySender out;
+    private final ReplyWriter reply;
     private final BufferBudget budget;
     private final BlockDevice device;
+    private final BlockStatusSource status;
+    /** Data per OFFSET_DATA chunk: S45 keeps it within the advertised maximum payload. */
+    private final int readChunk;
 
-    CommandExecutor(Session session, ReplySender out, BufferBudget budget) {
+    CommandExecutor(Session session, ReplyWriter reply, BufferBudget budget) {
         this.session = session;
-        this.out = out;
+        this.reply = reply;
         this.budget = budget;
         this.device = session.export().device();
+        int maxPayload = (int) Math.min(Integer.toUnsignedLong(session.sizes().maximumPayload()), Integer.MAX_VALUE);
+        this.status = new BlockStatusSource(session.export(), session.sizes().minimum(), reply.extended(), maxPayload);
+        this.readChunk = Math.min(READ_CHUNK, maxPayload);
     }
 
-    /** Executes {@code r}; {@code payload} is the WRITE data (released here), otherwise null. */
-    void execute(Request r, ByteBuffer payload) throws IOException, InterruptedException {
+    ReplyWriter reply() { return reply; }
+
+    /**
+     * Executes {@code r}; {@code payload} is the WRITE data (released here), otherwise null;
+     * {@code contexts} are the metadata contexts a BLOCK_STATUS reports on.
+     */
+    void execute(Request r, ByteBuffer payload, List<MetaContextSelection.Selected> contexts)
+            throws IOException, InterruptedException {
         try {
             switch (r.command()) {
                 case READ: read(r); return;
@@ -47,7 +58,7 @@ final class CommandExecutor {
                 case CACHE: run(r, () -> device.cache(r.offset(), r.length())); return;
                 case WRITE_ZEROES: run(r, () -> device.writeZeroes(r.offset(), r.length(),
                         !r.has(CommandFlag.NO_HOLE), r.has(CommandFlag.FAST_ZERO), r.has(CommandFlag.FUA))); return;
-                case BLOCK_STATUS: blockStatus(r); return;
+                case BLOCK_STATUS: blockStatus(r, contexts); return;
                 default: throw new IllegalStateException("not executable: " + r);
             }
         } finally {
@@ -59,56 +70,68 @@ final class CommandExecutor {
 
     /** Commands whose success reply carries no data. */
     private void run(Request r, DeviceCall call) throws IOException {
-        if (r.length() == 0 && r.command() != dev.nbdref.spec.CommandType.FLUSH) { // C30: nothing to do
-            replyOk(r);
+        if (r.length() == 0 && r.command() != CommandType.FLUSH) { // C30: nothing to do
+            reply.ok(r);
             return;
         }
         try {
             call.run();
         } catch (IOException | RuntimeException e) {
-            replyError(r, DeviceErrors.of(e));
+            reply.error(r, DeviceErrors.of(e));
             return;
         }
-        replyOk(r);
-    }
-
-    void replyOk(Request r) throws IOException {
-        if (session.structuredReplies()) out.sendChunk(r.cookie(), true, new ReplyChunk.None());
-        else out.sendSimple(r.cookie(), 0, null);
-    }
-
-    /** S41: with structured replies every error is an error chunk with a message; otherwise a simple reply. */
-    void replyError(Request r, RequestError e) throws IOException {
-        if (session.structuredReplies()) out.sendChunk(r.cookie(), true, new ReplyChunk.Error(e.code().value, e.message()));
-        else out.sendSimple(r.cookie(), e.code().value, null); // S47: no payload after an error
+        reply.ok(r);
     }
 
     private void read(Request r) throws IOException, InterruptedException {
-        if (r.length() == 0) { replyOk(r); return; }
-        if (!session.structuredReplies()) { simpleRead(r); return; }
+        if (r.length() == 0) { reply.ok(r); return; }
+        if (!reply.chunked()) { simpleRead(r); return; }
         if (r.has(CommandFlag.DF)) { dfRead(r); return; }
         new StructuredRead(r).send();
     }
 
     private void simpleRead(Request r) throws IOException, InterruptedException {
+        if (r.length() > readChunk) { streamedSimpleRead(r); return; }
         ByteBuffer buf = budget.take((int) r.length());
         try {
             try {
                 device.read(r.offset(), buf);
             } catch (IOException | RuntimeException e) {
-                replyError(r, DeviceErrors.of(e));
+                reply.error(r, DeviceErrors.of(e));
                 return;
             }
-            out.sendSimple(r.cookie(), 0, buf.flip());
+            reply.simpleData(r, buf.flip());
         } finally {
             budget.release(buf);
         }
     }
 
-    // S50: DF asks for one content chunk; beyond the maximum payload that cannot be, so EOVERFLOW, no data.
+    /** Large simple reads go out in pieces, so memory stays at two pieces however large the read. */
+    private void streamedSimpleRead(Request r) throws IOException, InterruptedException {
+        ByteBuffer first = budget.take(readChunk);
+        ByteBuffer scratch = null;
+        try {
+            try {
+                device.read(r.offset(), first);
+            } catch (IOException | RuntimeException e) {
+                reply.error(r, DeviceErrors.of(e));
+                return;
+            }
+            scratch = budget.take(readChunk);
+            reply.simpleStreamed(r, first.flip(), device::read, scratch);
+        } finally {
+            budget.release(first);
+            if (scratch != null) budget.release(scratch);
+        }
+    }
+
+    // S50: DF asks for one content chunk; when that is more than the maximum payload, or than this connection
+    // may buffer, it cannot be: EOVERFLOW, and no content chunk.
     private void dfRead(Request r) throws IOException, InterruptedException {
-        if (r.length() > Integer.toUnsignedLong(session.sizes().maximumPayload())) {
-            replyError(r, new RequestError(ErrorCode.EOVERFLOW, "DF read larger than the maximum payload"));
+        long limit = Math.min(Integer.toUnsignedLong(session.sizes().maximumPayload()), budget.capacity());
+        if (r.length() > limit) {
+            reply.error(r, new RequestError(ErrorCode.EOVERFLOW, "DF read of " + r.length()
+                    + " bytes is larger than one chunk may be (" + limit + ")"));
             return;
         }
         ByteBuffer buf = budget.take((int) r.length());
@@ -116,19 +139,19 @@ final class CommandExecutor {
             try {
                 device.read(r.offset(), buf);
             } catch (IOException | RuntimeException e) {
-                replyError(r, DeviceErrors.of(e));
+                reply.error(r, DeviceErrors.of(e));
                 return;
             }
-            out.sendChunk(r.cookie(), true, new ReplyChunk.OffsetData(r.offset(), buf.flip()));
+            reply.chunk(r, true, new ReplyChunk.OffsetData(r.offset(), buf.flip()));
         } finally {
             budget.release(buf);
         }
     }
 
     /**
-     * A sparse structured read (S48, S49): holes go out as OFFSET_HOLE, data as OFFSET_DATA chunks of at most
-     * {@link #READ_CHUNK} bytes. Each chunk is read completely before it is sent, so an error is known before
-     * its chunk would go out; it then becomes the final ERROR_OFFSET chunk and nothing overlaps it.
+     * A sparse structured read (S48, S49): zero extents go out as OFFSET_HOLE, data as OFFSET_DATA chunks of at
+     * most {@link #READ_CHUNK} bytes (less when the maximum payload is smaller, S45). Each chunk is read completely before it is sent, so an error is known
+     * before its chunk would go out; it then becomes the final ERROR_OFFSET chunk and nothing overlaps it.
      */
     private final class StructuredRead {
         private final Request r;
@@ -162,11 +185,13 @@ final class CommandExecutor {
         /** False when an error ended the reply. */
         private boolean emitExtent(long pos, long len, boolean zero) throws IOException, InterruptedException {
             if (zero) {
-                push(new ReplyChunk.OffsetHole(pos, (int) len), null); // len <= request length < 2^32, sent unsigned
+                for (long at = pos; at < pos + len; at += MAX_HOLE_CHUNK) {
+                    push(new ReplyChunk.OffsetHole(at, (int) Math.min(MAX_HOLE_CHUNK, pos + len - at)), null);
+                }
                 return true;
             }
-            for (long at = pos; at < pos + len; at += READ_CHUNK) {
-                int n = (int) Math.min(READ_CHUNK, pos + len - at);
+            for (long at = pos; at < pos + len; at += readChunk) {
+                int n = (int) Math.min(readChunk, pos + len - at);
                 ByteBuffer buf = budget.take(n);
                 try {
                     device.read(at, buf);
@@ -174,7 +199,7 @@ final class CommandExecutor {
                     budget.release(buf);
                     RequestError err = DeviceErrors.of(e);
                     flushPending(false);
-                    out.sendChunk(r.cookie(), true, new ReplyChunk.ErrorOffset(err.code().value, err.message(), at));
+                    reply.chunk(r, true, new ReplyChunk.ErrorOffset(err.code().value, err.message(), at));
                     return false;
                 }
                 push(new ReplyChunk.OffsetData(at, buf.flip()), buf);
@@ -190,13 +215,13 @@ final class CommandExecutor {
 
         private void flushPending(boolean done) throws IOException {
             if (pending == null) {
-                if (done) out.sendChunk(r.cookie(), true, new ReplyChunk.None());
+                if (done) reply.chunk(r, true, new ReplyChunk.None());
                 return;
             }
             Pending p = pending;
             pending = null;
             try {
-                out.sendChunk(r.cookie(), done, p.chunk());
+                reply.chunk(r, done, p.chunk());
             } finally {
                 if (p.buffer() != null) budget.release(p.buffer());
             }
@@ -206,38 +231,20 @@ final class CommandExecutor {
     /** A chunk waiting to be sent, with the budgeted buffer it holds (null for holes). */
     private record Pending(ReplyChunk chunk, ByteBuffer buffer) {}
 
-    /** S63-S67: one chunk per selected context, descriptors from the request offset, REQ_ONE honoured. */
-    private void blockStatus(Request r) throws IOException {
+    /** S63: one status chunk per context (all computed before any is sent, so an error is still a clean reply). */
+    private void blockStatus(Request r, List<MetaContextSelection.Selected> contexts) throws IOException {
         boolean one = r.has(CommandFlag.REQ_ONE);
-        List<ReplyChunk.BlockStatus> chunks = new ArrayList<>();
+        List<List<ReplyChunk.Descriptor>> answers = new ArrayList<>();
         try {
-            for (MetaContextSelection.Selected ctx : session.metaContexts()) {
-                chunks.add(new ReplyChunk.BlockStatus(ctx.id(), descriptors(ctx.name(), r, one)));
+            for (MetaContextSelection.Selected ctx : contexts) {
+                answers.add(status.descriptors(ctx.name(), r.offset(), r.length(), one));
             }
         } catch (IOException | RuntimeException e) {
-            replyError(r, DeviceErrors.of(e));
+            reply.error(r, DeviceErrors.of(e));
             return;
         }
-        for (int i = 0; i < chunks.size(); i++) out.sendChunk(r.cookie(), i == chunks.size() - 1, chunks.get(i));
-    }
-
-    private List<ReplyChunk.Descriptor> descriptors(String context, Request r, boolean one) throws IOException {
-        if (!MetaContext.BASE_ALLOCATION.equals(context)) throw new IllegalStateException("unknown context " + context);
-        int block = session.sizes().minimum();
-        // With REQ_ONE a few extents are still fetched, so the one descriptor can be rounded to a whole block.
-        List<Extent> extents = ExtentAligner.align(device.extents(r.offset(), r.length(), one ? 64 : MAX_DESCRIPTORS),
-                block, r.offset(), device.size());
-        List<ReplyChunk.Descriptor> out = new ArrayList<>(extents.size());
-        long covered = 0;
-        for (Extent x : extents) {
-            long len = Math.min(x.length(), MAX_DESCRIPTOR_LENGTH & -block);
-            if (one) len = Math.min(len, r.length()); // S65
-            int flags = (x.hole() ? MetaContext.STATE_HOLE : 0) | (x.zero() ? MetaContext.STATE_ZERO : 0);
-            out.add(new ReplyChunk.Descriptor(len, flags));
-            covered += len;
-            // S66: stop once the request is covered; only the last descriptor may pass its end.
-            if (one || covered >= r.length() || len < x.length()) break;
+        for (int i = 0; i < contexts.size(); i++) {
+            reply.status(r, i == contexts.size() - 1, contexts.get(i).id(), answers.get(i));
         }
-        return out;
     }
 }

@@ -13,14 +13,18 @@ import java.net.SocketTimeoutException;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /** One client, from accept to close: negotiation, then transmission. Runs on its own reader thread. */
 final class Connection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
+    /** Requests of one connection executing at once; more wait in its queue (bounded by the in-flight limit). */
+    static final int WORKERS_PER_CONNECTION = 16;
 
     private final Socket socket;
     private final ConnectionContext ctx;
-    private final ExecutorService workers;
     private final BufferBudget budget;
     private final ConnectionListener listener;
     private final Instant started = Instant.now();
@@ -31,11 +35,9 @@ final class Connection implements Runnable {
         void ended(Connection connection);
     }
 
-    Connection(Socket socket, ConnectionContext ctx, ExecutorService workers, BufferBudget budget,
-               ConnectionListener listener) {
+    Connection(Socket socket, ConnectionContext ctx, BufferBudget budget, ConnectionListener listener) {
         this.socket = socket;
         this.ctx = ctx;
-        this.workers = workers;
         this.budget = budget;
         this.listener = listener;
     }
@@ -51,7 +53,12 @@ final class Connection implements Runnable {
                 exportName = session.get().export().name();
                 socket.setSoTimeout(0); // transmission connections may idle for as long as they like
                 log.info("[{}] transmission on export \"{}\"", ctx.id(), exportName);
-                new TransmissionLoop(ctx, session.get(), workers, budget).run();
+                ExecutorService workers = workersFor(ctx.id());
+                try {
+                    new TransmissionLoop(ctx, session.get(), workers, budget).run();
+                } finally {
+                    workers.shutdown();
+                }
             }
             ctx.out().close(); // a soft end: over TLS this sends close_notify (S61)
         } catch (HardDisconnect e) {
@@ -74,6 +81,17 @@ final class Connection implements Runnable {
             log.info("[{}] closed", ctx.id());
             listener.ended(this);
         }
+    }
+
+    /**
+     * Each connection has its own workers, so a client that stops reading its replies blocks only its own
+     * threads, never another client's.
+     */
+    private static ExecutorService workersFor(String id) {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(WORKERS_PER_CONNECTION, WORKERS_PER_CONNECTION, 30,
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), NbdServer.daemonThreads("nbdref-" + id + "-worker"));
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** Closes the socket; a reader blocked on it wakes up with an exception. */

@@ -1,5 +1,6 @@
 package dev.nbdref.server;
 
+import dev.nbdref.block.LayeredDevice;
 import dev.nbdref.spec.MetaContext;
 
 import java.util.ArrayList;
@@ -8,8 +9,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Resolves metadata context queries against what an export offers (spec "Metadata querying").
- * Today every export offers base:allocation; the qemu: namespace slots in here.
+ * Resolves metadata context queries against what an export offers (spec "Metadata querying"): every export
+ * offers base:allocation; layered devices add qemu:allocation-depth; each dirty bitmap adds
+ * qemu:dirty-bitmap:NAME. In LIST, a known namespace or the qemu:dirty-bitmap: prefix ending in a colon is a
+ * wildcard (S37, and qemu's documented behaviour); in SET, only whole names select.
  */
 final class MetaContextSelection {
     private MetaContextSelection() {}
@@ -19,11 +22,18 @@ final class MetaContextSelection {
 
     /** A query that names no namespace (C13). */
     static final class BadQueryException extends Exception {
-        BadQueryException(String query) { super("query \"" + query + "\" does not start with a namespace and a colon"); }
+        BadQueryException(String query) {
+            super("query \"" + dev.nbdref.wire.WireStrings.abbreviate(query, 80)
+                    + "\" does not start with a namespace and a colon");
+        }
     }
 
     static List<String> available(Export export) {
-        return List.of(MetaContext.BASE_ALLOCATION);
+        List<String> names = new ArrayList<>();
+        names.add(MetaContext.BASE_ALLOCATION);
+        if (export.device() instanceof LayeredDevice) names.add(MetaContext.QEMU_ALLOCATION_DEPTH);
+        for (String b : export.bitmaps().names()) names.add(MetaContext.QEMU_DIRTY_BITMAP_PREFIX + b);
+        return names;
     }
 
     /** LIST: every context matching a query; no queries lists everything; "base:" is a wildcard (S37). */
@@ -31,9 +41,9 @@ final class MetaContextSelection {
         if (queries.isEmpty()) return available(export);
         Set<String> out = new LinkedHashSet<>();
         for (String q : queries) {
-            String ns = namespaceOf(q);
+            namespaceOf(q);
             for (String name : available(export)) {
-                if (name.equals(q) || (q.equals(ns + ":") && name.startsWith(q))) out.add(name);
+                if (name.equals(q) || (q.endsWith(":") && name.startsWith(q))) out.add(name);
             }
         }
         return new ArrayList<>(out);

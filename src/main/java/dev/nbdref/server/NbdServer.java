@@ -18,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,14 +30,15 @@ import java.util.function.Consumer;
 public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
     /** Bytes all connections together may hold in request and reply buffers. */
-    static final int BUFFER_BUDGET = 512 << 20;
+    static final int BUFFER_BUDGET = 1 << 30;
+    /** Bytes one connection may hold: three maximum-size payloads. */
+    static final int CONNECTION_BUDGET = 96 << 20;
 
     private final ServerConfig config;
     private final ExportRegistry exports;
     private final RequirementCatalog catalog = RequirementCatalog.standard();
     private final Consumer<ConnectionReport> reports;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private final ExecutorService workers;
     private final BufferBudget budget = new BufferBudget(BUFFER_BUDGET);
     private final AtomicInteger nextId = new AtomicInteger(1);
     private final ServerSocket listener;
@@ -50,8 +49,6 @@ public final class NbdServer implements AutoCloseable {
         this.config = config;
         this.exports = new ExportRegistry(config.exports());
         this.reports = reports;
-        this.workers = Executors.newFixedThreadPool(Math.max(8, 4 * Runtime.getRuntime().availableProcessors()),
-                daemonThreads("nbdref-worker"));
         this.listener = new ServerSocket();
         listener.setReuseAddress(true);
         listener.bind(new InetSocketAddress(InetAddress.getByName(config.host()), config.port()), 128);
@@ -94,9 +91,11 @@ public final class NbdServer implements AutoCloseable {
                 ConnectionContext ctx = new ConnectionContext(id, socket, new ClientInput(socket.getInputStream()),
                         new ReplySender(socket.getOutputStream()), new ViolationRecorder(catalog, id), exports, config,
                         () -> shuttingDown);
-                Connection c = new Connection(socket, ctx, workers, budget, this::ended);
+                Connection c = new Connection(socket, ctx, budget.slice(CONNECTION_BUDGET), this::ended);
                 connections.add(c);
-                daemonThreads("nbdref-" + id).newThread(c).start();
+                Thread t = new Thread(c, "nbdref-" + id);
+                t.setDaemon(true);
+                t.start();
             } catch (IOException e) {
                 if (!listener.isClosed()) log.warn("accept failed: {}", e.toString());
             }
@@ -126,12 +125,9 @@ public final class NbdServer implements AutoCloseable {
         long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
         while (!connections.isEmpty() && System.nanoTime() < deadline) sleep(20);
         connections.forEach(Connection::closeQuietly);
-        workers.shutdown();
-        try {
-            if (!workers.awaitTermination(10, TimeUnit.SECONDS)) log.warn("workers still busy after 10 s");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!connections.isEmpty() && System.nanoTime() < deadline) sleep(20); // their workers finish
+        if (!connections.isEmpty()) log.warn("{} connection(s) still busy after 10 s", connections.size());
         try {
             exports.close();
         } catch (IOException e) {
@@ -159,10 +155,10 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
-    private static ThreadFactory daemonThreads(String prefix) {
+    static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
-            Thread t = new Thread(r, prefix.contains("-c") ? prefix : prefix + "-" + n.incrementAndGet());
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         };

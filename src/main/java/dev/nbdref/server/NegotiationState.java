@@ -11,10 +11,14 @@ import java.util.List;
 final class NegotiationState {
     final int clientFlags;
     boolean structuredReplies;
+    /** Extended headers: 32-byte requests and replies; implies everything structured replies give. */
+    boolean extendedHeaders;
     /** The final SET_META_CONTEXT's export name and result; null when none was sent (C24). */
     String metaContextExport;
     List<MetaContextSelection.Selected> metaContexts = List.of();
     int optionsSeen;
+    /** ERR_SHUTDOWN was sent: the client should now end the session (C16). */
+    boolean shutdownAnnounced;
     /** TLS is up; it never goes down again within a connection. */
     boolean tlsActive;
 
@@ -31,6 +35,13 @@ final class NegotiationState {
     boolean fixedNewstyle() { return HandshakeFlag.FIXED_NEWSTYLE.isSetIn(clientFlags); }
 
     boolean noZeroes() { return HandshakeFlag.NO_ZEROES.isSetIn(clientFlags); }
+
+    boolean chunkedReplies() { return structuredReplies || extendedHeaders; }
+
+    ReplyWriter.Framing framing() {
+        return extendedHeaders ? ReplyWriter.Framing.EXTENDED
+                : structuredReplies ? ReplyWriter.Framing.STRUCTURED : ReplyWriter.Framing.SIMPLE;
+    }
 
     void clearMetaContexts() {
         metaContextExport = null;

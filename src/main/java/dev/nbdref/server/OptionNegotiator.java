@@ -98,10 +98,7 @@ final class OptionNegotiator {
                     headerBytes, "hard disconnect: it cannot parse option replies");
             throw new HardDisconnect("option from a non-fixed-newstyle client");
         }
-        if (ctx.isShuttingDown() && option != OptionType.ABORT.value) { // S10
-            reply(OptionReply.error(option, OptionReplyType.ERR_SHUTDOWN, "server is shutting down"));
-            return Optional.empty();
-        }
+        if (ctx.isShuttingDown() && option != OptionType.ABORT.value) return refuseForShutdown(option, headerBytes);
         if (mustRefuseBeforeTls(option)) { // S27: FORCEDTLS answers everything but STARTTLS and ABORT this way
             if (option == OptionType.EXPORT_NAME.value) throw new HardDisconnect("EXPORT_NAME before TLS (FORCEDTLS)");
             reply(OptionReply.error(option, OptionReplyType.ERR_TLS_REQD, "this server requires TLS: send STARTTLS"));
@@ -120,6 +117,7 @@ final class OptionNegotiator {
         return ctx.exports().find(name).filter(e -> state.tlsActive || !ctx.config().needsTls(e));
     }
 
+    /** An option too long to parse: skipped, then answered by kind (ABORT still ends politely, S08). */
     private Optional<Session> oversized(OptionHeader header, byte[] headerBytes) throws IOException, HardDisconnect {
         if (header.option() == OptionType.EXPORT_NAME.value || !state.fixedNewstyle()) {
             // Neither EXPORT_NAME nor a legacy client can receive an option reply, so there is no error to send.
@@ -136,8 +134,24 @@ final class OptionNegotiator {
             throw new HardDisconnect("oversized option");
         }
         ctx.in().skip(header.length());
+        if (header.option() == OptionType.ABORT.value) {
+            abort(new byte[1], headerBytes); // the data was skipped; abort() only needs to know there was some
+            return null;
+        }
+        if (ctx.isShuttingDown()) return refuseForShutdown(header.option(), headerBytes);
         reply(OptionReply.error(header.option(), OptionReplyType.ERR_TOO_BIG,
                 "option of " + header.length() + " bytes is larger than this server parses"));
+        return Optional.empty();
+    }
+
+    /** S10: ERR_SHUTDOWN; C16: a client told so must end the session, not try another option. */
+    private Optional<Session> refuseForShutdown(int option, byte[] header) throws IOException {
+        if (state.shutdownAnnounced) {
+            violation("C16", OptionType.nameOf(option) + " after the server answered ERR_SHUTDOWN", header,
+                    "ERR_SHUTDOWN again");
+        }
+        state.shutdownAnnounced = true;
+        reply(OptionReply.error(option, OptionReplyType.ERR_SHUTDOWN, "server is shutting down"));
         return Optional.empty();
     }
 
@@ -154,6 +168,7 @@ final class OptionNegotiator {
             case STRUCTURED_REPLY: structuredReply(payload, header); return Optional.empty();
             case LIST_META_CONTEXT: listMetaContext(payload, header); return Optional.empty();
             case SET_META_CONTEXT: setMetaContext(payload, header); return Optional.empty();
+            case EXTENDED_HEADERS: extendedHeaders(payload, header); return Optional.empty();
             default: return unsupported(option, "not supported by this server");
         }
     }
@@ -165,6 +180,11 @@ final class OptionNegotiator {
 
     // EXPORT_NAME: no error reply exists, so an unknown name ends the connection (S05).
     private Session exportName(byte[] payload) throws IOException, HardDisconnect {
+        if (state.extendedHeaders) { // the framing it would enter is undefined, and it cannot be refused
+            violation("C15", "NBD_OPT_EXPORT_NAME after extended headers were negotiated", payload,
+                    "hard disconnect (EXPORT_NAME has no error reply)");
+            throw new HardDisconnect("EXPORT_NAME after extended headers");
+        }
         String name;
         try {
             name = WireStrings.decode(payload, "export name");
@@ -251,10 +271,30 @@ final class OptionNegotiator {
             violation("C05", "NBD_OPT_STRUCTURED_REPLY carried " + payload.length + " bytes of data", header,
                     "ERR_INVALID");
             reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "STRUCTURED_REPLY takes no data"));
+        } else if (state.extendedHeaders) { // extended headers cannot be downgraded to structured replies
+            reply(OptionReply.error(opt, OptionReplyType.ERR_EXT_HEADER_REQD,
+                    "extended headers are negotiated; structured replies would be a downgrade"));
         } else if (state.structuredReplies) { // S22: a repeat changes nothing and is refused, as qemu and nbdkit do
+            violation("C44", "NBD_OPT_STRUCTURED_REPLY sent twice", header, "ERR_INVALID; still negotiated");
             reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "structured replies are already negotiated"));
         } else {
             state.structuredReplies = true;
+            reply(OptionReply.ack(opt));
+        }
+    }
+
+    /** NBD_OPT_EXTENDED_HEADERS: 32-byte headers both ways from GO on (S71); implies structured replies. */
+    private void extendedHeaders(byte[] payload, byte[] header) throws IOException {
+        int opt = OptionType.EXTENDED_HEADERS.value;
+        if (payload.length > 0) { // S21
+            violation("C05", "NBD_OPT_EXTENDED_HEADERS carried " + payload.length + " bytes of data", header,
+                    "ERR_INVALID");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "EXTENDED_HEADERS takes no data"));
+        } else if (state.extendedHeaders) {
+            violation("C44", "NBD_OPT_EXTENDED_HEADERS sent twice", header, "ERR_INVALID; still negotiated");
+            reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "extended headers are already negotiated"));
+        } else {
+            state.extendedHeaders = true;
             reply(OptionReply.ack(opt));
         }
     }
@@ -277,13 +317,14 @@ final class OptionNegotiator {
         }
         Optional<Export> known = ctx.exports().find(request.exportName());
         if (known.isPresent() && !state.tlsActive && ctx.config().needsTls(known.get())) { // S28: and no REP_INFO
-            reply(OptionReply.error(opt, OptionReplyType.ERR_TLS_REQD, "export \"" + request.exportName()
-                    + "\" requires TLS"));
+            reply(OptionReply.error(opt, OptionReplyType.ERR_TLS_REQD,
+                    "export \"" + WireStrings.abbreviate(request.exportName(), 80) + "\" requires TLS"));
             return Optional.empty();
         }
         Optional<Export> found = known;
         if (found.isEmpty()) { // S19
-            reply(OptionReply.error(opt, OptionReplyType.ERR_UNKNOWN, "no export named \"" + request.exportName() + "\""));
+            reply(OptionReply.error(opt, OptionReplyType.ERR_UNKNOWN,
+                    "no export named \"" + WireStrings.abbreviate(request.exportName(), 80) + "\""));
             return Optional.empty();
         }
         boolean wantsBlockSize = request.infoTypes().contains(InfoType.BLOCK_SIZE.value);
@@ -315,7 +356,7 @@ final class OptionNegotiator {
 
     private void listMetaContext(byte[] payload, byte[] header) throws IOException {
         int opt = OptionType.LIST_META_CONTEXT.value;
-        if (!state.structuredReplies) { // only a SHOULD NOT: the listing is still useful to the client
+        if (!state.chunkedReplies()) { // only a SHOULD NOT: the listing is still useful to the client
             violation("C48", "NBD_OPT_LIST_META_CONTEXT before structured replies", header, "answered normally");
         }
         MetaContextRequest request = decodeMeta(opt, payload, header);
@@ -335,7 +376,7 @@ final class OptionNegotiator {
     private void setMetaContext(byte[] payload, byte[] header) throws IOException {
         int opt = OptionType.SET_META_CONTEXT.value;
         state.clearMetaContexts(); // a SET replaces the selection even when it fails
-        if (!state.structuredReplies) { // S35
+        if (!state.chunkedReplies()) { // S35
             violation("C12", "NBD_OPT_SET_META_CONTEXT before structured replies", header, "ERR_INVALID");
             reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, "negotiate structured replies first"));
             return;
@@ -359,7 +400,7 @@ final class OptionNegotiator {
         try {
             return MetaContextRequest.decode(payload);
         } catch (WireFormatException e) { // S11: MUST be ERR_INVALID
-            violation(e.requirementId().equals("S11") ? "C07" : e.requirementId(), e.getMessage(), header,
+            violation(e.requirementId(), e.getMessage(), header,
                     "ERR_INVALID");
             reply(OptionReply.error(opt, OptionReplyType.ERR_INVALID, e.getMessage()));
             return null;
@@ -369,7 +410,8 @@ final class OptionNegotiator {
     private Optional<Export> findForMeta(int opt, MetaContextRequest request) throws IOException {
         Optional<Export> export = visible(request.exportName()); // TLS_REQD is not allowed here (S28)
         if (export.isEmpty()) {
-            reply(OptionReply.error(opt, OptionReplyType.ERR_UNKNOWN, "no export named \"" + request.exportName() + "\""));
+            reply(OptionReply.error(opt, OptionReplyType.ERR_UNKNOWN,
+                    "no export named \"" + WireStrings.abbreviate(request.exportName(), 80) + "\""));
         }
         return export;
     }
@@ -381,8 +423,9 @@ final class OptionNegotiator {
 
     private Session session(Export export, boolean blockSizeCommitted) {
         boolean contextsValid = export.name().equals(resolvedName(state.metaContextExport));
-        return new Session(export, TransmissionFlags.of(export, state.structuredReplies), state.structuredReplies,
-                contextsValid ? state.metaContexts : List.of(), ctx.config().sizes(), blockSizeCommitted);
+        List<MetaContextSelection.Selected> contexts = contextsValid ? state.metaContexts : List.of();
+        int flags = TransmissionFlags.of(export, state.chunkedReplies(), state.extendedHeaders, !contexts.isEmpty());
+        return new Session(export, flags, state.framing(), contexts, ctx.config().sizes(), blockSizeCommitted);
     }
 
     /** The export a name selects, so "" and the default export's real name count as the same (C24). */

@@ -26,6 +26,15 @@ final class ReplySender {
         out.close();
     }
 
+    /** Drops the connection at once (a hard disconnect from a worker thread); the reader then sees it closed. */
+    void abort() {
+        try {
+            out.close();
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
     synchronized void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
@@ -43,8 +52,45 @@ final class ReplySender {
         out.flush();
     }
 
+    /** Reads the bytes at an offset of the export into a buffer, from its position to its limit. */
+    interface PieceReader {
+        void read(long offset, ByteBuffer dst) throws IOException;
+    }
+
+    /**
+     * A simple READ reply too large to buffer whole: the header and {@code first} piece (already read, so an
+     * early failure could still be a clean error reply), then the rest read piece by piece into {@code scratch}.
+     * A failure after the header cannot be reported any more; S47 then asks for a hard disconnect, which closing
+     * the stream is.
+     */
+    synchronized void sendSimpleStreamed(long cookie, ByteBuffer first, long offset, long length, PieceReader reader,
+                                         ByteBuffer scratch) throws IOException {
+        write(ReplyEncoder.simple(cookie, 0));
+        write(first);
+        long at = offset + first.remaining();
+        long end = offset + length;
+        try {
+            while (at < end) {
+                scratch.clear().limit((int) Math.min(scratch.capacity(), end - at));
+                reader.read(at, scratch);
+                write(scratch.flip());
+                at += scratch.remaining();
+            }
+        } catch (IOException | RuntimeException e) {
+            out.close();
+            throw new IOException("read failed after the reply header was sent; connection dropped (S47)", e);
+        }
+        out.flush();
+    }
+
     synchronized void sendChunk(long cookie, boolean done, ReplyChunk chunk) throws IOException {
         for (ByteBuffer b : ReplyEncoder.structured(cookie, done, chunk)) write(b);
+        out.flush();
+    }
+
+    synchronized void sendExtendedChunk(long cookie, long requestOffset, boolean done, ReplyChunk chunk)
+            throws IOException {
+        for (ByteBuffer b : ReplyEncoder.extended(cookie, requestOffset, done, chunk)) write(b);
         out.flush();
     }
 

@@ -6,9 +6,14 @@ import dev.nbdref.spec.CommandFlag;
 import dev.nbdref.spec.CommandType;
 import dev.nbdref.spec.ErrorCode;
 import dev.nbdref.spec.TransmissionFlag;
+import dev.nbdref.wire.BlockStatusPayload;
 import dev.nbdref.wire.Request;
+import dev.nbdref.wire.WireFormatException;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -27,6 +32,58 @@ final class RequestValidator {
 
     /** Where the request sits in the stream, for the report. */
     record Position(long index, long byteOffset, byte[] header) {}
+
+    /**
+     * A request ready to run: the header as it applies to the export (for BLOCK_STATUS with a payload, its
+     * effect length), the contexts a BLOCK_STATUS reports on, and the error to answer instead, if any.
+     */
+    record Prepared(Request request, List<MetaContextSelection.Selected> contexts, Optional<RequestError> error) {}
+
+    /** Checks a request whose payload (if any) has been read; {@code payload} is null when there was none. */
+    Prepared prepare(Request r, ByteBuffer payload, Position at) {
+        List<MetaContextSelection.Selected> contexts = session.metaContexts();
+        if (r.has(CommandFlag.PAYLOAD_LEN) && session.extendedHeaders() && r.command() != CommandType.WRITE) {
+            if (r.command() != CommandType.BLOCK_STATUS
+                    || !session.advertised(TransmissionFlag.BLOCK_STATUS_PAYLOAD)) {
+                String rule = r.command() == CommandType.BLOCK_STATUS ? "C45" : "C19";
+                return new Prepared(r, contexts, fail(at, rule, "PAYLOAD_LEN on " + CommandType.nameOf(r.type())
+                        + ", which takes no payload here (payload consumed)", ErrorCode.EINVAL));
+            }
+            Optional<BlockStatusPayload> form = statusPayload(payload, at);
+            if (form.isEmpty()) return new Prepared(r, contexts, Optional.of(new RequestError(ErrorCode.EINVAL,
+                    "invalid BLOCK_STATUS payload")));
+            List<MetaContextSelection.Selected> subset = subset(form.get().contextIds());
+            if (subset == null) {
+                return new Prepared(r, contexts, fail(at, "C46", "BLOCK_STATUS payload names unknown or repeated "
+                        + "context ids " + form.get().contextIds(), ErrorCode.EINVAL));
+            }
+            r = new Request(r.flags() & ~CommandFlag.PAYLOAD_LEN.bit, r.type(), r.cookie(), r.offset(),
+                    form.get().effectLength());
+            contexts = subset;
+        }
+        return new Prepared(r, contexts, check(r, at));
+    }
+
+    private Optional<BlockStatusPayload> statusPayload(ByteBuffer payload, Position at) {
+        try {
+            return Optional.of(BlockStatusPayload.decode(payload == null ? ByteBuffer.allocate(0) : payload));
+        } catch (WireFormatException e) {
+            fail(at, e.requirementId(), e.getMessage(), ErrorCode.EINVAL);
+            return Optional.empty();
+        }
+    }
+
+    /** The selected contexts with these ids, in the client's order; null if one is unknown or repeated (S72). */
+    private List<MetaContextSelection.Selected> subset(List<Integer> ids) {
+        if (ids.stream().distinct().count() != ids.size()) return null;
+        List<MetaContextSelection.Selected> out = new ArrayList<>();
+        for (int id : ids) {
+            Optional<MetaContextSelection.Selected> s = session.metaContexts().stream().filter(c -> c.id() == id).findFirst();
+            if (s.isEmpty()) return null;
+            out.add(s.get());
+        }
+        return out;
+    }
 
     Optional<RequestError> check(Request r, Position at) {
         CommandType cmd = r.command();
@@ -47,11 +104,18 @@ final class RequestValidator {
             CommandType.WRITE_ZEROES);
 
     private Optional<RequestError> checkFlags(Request r, CommandType cmd, Position at) {
-        int allowed = allowedFlags(cmd);
+        // PAYLOAD_LEN is judged on its own (C20, C37, C45) rather than as an unknown bit
+        int allowed = allowedFlags(cmd) | CommandFlag.PAYLOAD_LEN.bit;
         int bad = r.flags() & ~allowed;
         if (bad != 0) { // C19: a flag undefined, or not defined for this command
             return fail(at, "C19", String.format("flags 0x%x are not valid on %s", bad, CommandType.nameOf(r.type())),
                     ErrorCode.EINVAL);
+        }
+        if (r.has(CommandFlag.PAYLOAD_LEN) && !session.extendedHeaders()) {
+            return fail(at, "C20", "PAYLOAD_LEN without extended headers", ErrorCode.EINVAL);
+        }
+        if (cmd == CommandType.WRITE && session.extendedHeaders() && !r.has(CommandFlag.PAYLOAD_LEN)) {
+            return fail(at, "C37", "WRITE without PAYLOAD_LEN under extended headers", ErrorCode.EINVAL);
         }
         if (r.has(CommandFlag.FUA) && !session.advertised(TransmissionFlag.SEND_FUA)) {
             return fail(at, "C20", "FUA without NBD_FLAG_SEND_FUA", ErrorCode.EINVAL);
@@ -123,8 +187,8 @@ final class RequestValidator {
 
     private Optional<RequestError> checkSize(Request r, CommandType cmd, Position at) {
         long max = Integer.toUnsignedLong(session.sizes().maximumPayload());
-        boolean clientControlsPayload = cmd == CommandType.WRITE || (cmd == CommandType.READ && !session.structuredReplies());
-        if (clientControlsPayload && r.length() > max) {
+        // An oversized WRITE payload is judged by the reader before it reads it (TransmissionLoop).
+        if (cmd == CommandType.READ && !session.structuredReplies() && r.length() > max) {
             return fail(at, "C28", CommandType.nameOf(r.type()) + " of " + r.length()
                     + " bytes exceeds the maximum payload " + max, ErrorCode.EINVAL);
         }

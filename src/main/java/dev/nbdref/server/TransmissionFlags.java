@@ -7,7 +7,12 @@ import dev.nbdref.spec.TransmissionFlag;
 final class TransmissionFlags {
     private TransmissionFlags() {}
 
-    static int of(Export export, boolean structuredReplies) {
+    /**
+     * @param structured structured replies or extended headers were negotiated
+     * @param extended   extended headers were negotiated
+     * @param contexts   metadata contexts were selected for this export
+     */
+    static int of(Export export, boolean structured, boolean extended, boolean contexts) {
         DeviceCapabilities caps = export.device().capabilities();
         int flags = TransmissionFlag.HAS_FLAGS.bit | TransmissionFlag.SEND_FLUSH.bit | TransmissionFlag.SEND_FUA.bit
                 | TransmissionFlag.SEND_CACHE.bit;
@@ -19,7 +24,8 @@ final class TransmissionFlags {
             flags |= TransmissionFlag.SEND_TRIM.bit | TransmissionFlag.SEND_WRITE_ZEROES.bit
                     | TransmissionFlag.SEND_FAST_ZERO.bit;
         }
-        if (structuredReplies) flags |= TransmissionFlag.SEND_DF.bit; // S62: DF only with structured replies
+        if (structured) flags |= TransmissionFlag.SEND_DF.bit; // S62: DF only with structured replies
+        if (extended && contexts) flags |= TransmissionFlag.BLOCK_STATUS_PAYLOAD.bit; // S72: only with EH
         if (caps.sharedCache()) flags |= TransmissionFlag.CAN_MULTI_CONN.bit; // S59
         if (caps.rotational()) flags |= TransmissionFlag.ROTATIONAL.bit;
         return flags;

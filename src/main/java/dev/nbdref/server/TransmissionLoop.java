@@ -1,6 +1,7 @@
 package dev.nbdref.server;
 
 import dev.nbdref.conformance.Phase;
+import dev.nbdref.spec.CommandFlag;
 import dev.nbdref.spec.CommandType;
 import dev.nbdref.spec.ErrorCode;
 import dev.nbdref.spec.Magic;
@@ -10,7 +11,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
@@ -34,6 +38,7 @@ final class TransmissionLoop {
     private final ExecutorService workers;
     private final BufferBudget budget;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+    private final Set<Long> cookiesInFlight = ConcurrentHashMap.newKeySet();
     private long index;
 
     TransmissionLoop(ConnectionContext ctx, Session session, ExecutorService workers, BufferBudget budget) {
@@ -42,7 +47,8 @@ final class TransmissionLoop {
         this.workers = workers;
         this.budget = budget;
         this.validator = new RequestValidator(session, ctx.recorder());
-        this.executor = new CommandExecutor(session, ctx.out(), budget);
+        this.executor = new CommandExecutor(session,
+                new ReplyWriter(ctx.out(), session.framing(), cookiesInFlight::remove), budget);
     }
 
     /** Serves requests until DISC or the client closes; then waits for every outstanding reply (S61). */
@@ -77,43 +83,72 @@ final class TransmissionLoop {
     /** Reads and dispatches one request; false after DISC. */
     private boolean serveOne() throws IOException, HardDisconnect, InterruptedException {
         long start = ctx.in().position();
-        byte[] header = ctx.in().readExactly(Request.COMPACT_SIZE);
+        boolean extended = session.extendedHeaders();
+        byte[] header = ctx.in().readExactly(extended ? Request.EXTENDED_SIZE : Request.COMPACT_SIZE);
         index++;
-        int magic = ByteBuffer.wrap(header).getInt();
-        if (magic != Magic.REQUEST) {
-            // An option sent after GO shows up here starting with "IHAV" (C14); anything else is a bad header (C18).
-            String rule = magic == (int) (Magic.IHAVEOPT >>> 32) ? "C14" : "C18";
-            ctx.recorder().record(rule, Phase.TRANSMISSION, index, start,
-                    String.format("request magic 0x%08x is not NBD_REQUEST_MAGIC", magic), header,
-                    "hard disconnect: the stream cannot be resynchronised");
-            throw new HardDisconnect("bad request magic");
-        }
-        Request r = Request.decodeCompact(header);
         RequestValidator.Position at = new RequestValidator.Position(index, start, header);
-        Optional<RequestError> error = validator.check(r, at);
+        checkMagic(ByteBuffer.wrap(header).getInt(), extended, at);
+        Request r = extended ? Request.decodeExtended(header) : Request.decodeCompact(header);
+        long payloadLength = payloadLength(r, extended);
+        if (payloadLength > Integer.toUnsignedLong(session.sizes().maximumPayload())) {
+            refuseOversizedPayload(r, payloadLength, extended, at);
+            return true;
+        }
+        ByteBuffer payload = payloadLength == 0 ? null : readPayload((int) payloadLength);
+        RequestValidator.Prepared p = validator.prepare(r, payload, at);
         if (r.command() == CommandType.DISC) {
+            if (payload != null) budget.release(payload);
             sawDisconnect = true;
             return false;
         }
-        ByteBuffer payload = readPayload(r, error.isPresent());
+        Optional<RequestError> error = p.error();
         if (error.isEmpty() && ctx.isShuttingDown()) { // S69: drain, refuse new work
             error = Optional.of(new RequestError(ErrorCode.ESHUTDOWN, "server is shutting down"));
         }
-        dispatch(r, payload, error);
+        if (error.isPresent() || r.command() != CommandType.WRITE) { // only a WRITE keeps its payload
+            if (payload != null) budget.release(payload);
+            payload = null;
+        }
+        dispatch(p.request(), payload, p.contexts(), error);
         return true;
     }
 
-    /** A WRITE's payload: read into a budgeted buffer, or consumed and dropped when the request is refused. */
-    private ByteBuffer readPayload(Request r, boolean refused) throws IOException, HardDisconnect, InterruptedException {
-        if (r.command() != CommandType.WRITE || r.length() == 0) return null;
-        if (refused) {
-            if (r.length() > MAX_DISCARDED_PAYLOAD) {
-                throw new HardDisconnect("WRITE payload of " + r.length() + " bytes is too large to skip");
-            }
-            ctx.in().skip(r.length());
-            return null;
-        }
-        ByteBuffer buf = budget.take((int) r.length());
+    /** A wrong magic cannot be skipped: the stream's framing is lost (C14 for an option sent after GO, else C18). */
+    private void checkMagic(int magic, boolean extended, RequestValidator.Position at) throws HardDisconnect {
+        int expected = extended ? Magic.EXTENDED_REQUEST : Magic.REQUEST;
+        if (magic == expected) return;
+        String rule = magic == (int) (Magic.IHAVEOPT >>> 32) ? "C14" : "C18";
+        ctx.recorder().record(rule, Phase.TRANSMISSION, index, at.byteOffset(),
+                String.format("request magic 0x%08x, expected 0x%08x (%s headers)", magic, expected,
+                        extended ? "extended" : "compact"), at.header(),
+                "hard disconnect: the stream cannot be resynchronised");
+        throw new HardDisconnect("bad request magic");
+    }
+
+    /** Bytes of payload after the header: a compact WRITE's length, or any extended request with PAYLOAD_LEN. */
+    private static long payloadLength(Request r, boolean extended) {
+        if (extended) return r.has(CommandFlag.PAYLOAD_LEN) ? r.length() : 0;
+        return r.command() == CommandType.WRITE ? r.length() : 0;
+    }
+
+    /**
+     * C28: a payload over the maximum. Extended headers: hard disconnect, as the extension asks. Compact: skipped
+     * (up to {@link #MAX_DISCARDED_PAYLOAD}) and refused with EINVAL, so the connection survives the mistake.
+     */
+    private void refuseOversizedPayload(Request r, long length, boolean extended, RequestValidator.Position at)
+            throws IOException, HardDisconnect, InterruptedException {
+        boolean drop = extended || length > MAX_DISCARDED_PAYLOAD;
+        String detail = CommandType.nameOf(r.type()) + " payload of " + length + " bytes exceeds the maximum payload "
+                + Integer.toUnsignedString(session.sizes().maximumPayload());
+        ctx.recorder().record("C28", Phase.TRANSMISSION, index, at.byteOffset(), detail, at.header(),
+                drop ? "hard disconnect" : "payload skipped, EINVAL reply");
+        if (drop) throw new HardDisconnect(detail);
+        ctx.in().skip(length);
+        dispatch(r, null, List.of(), Optional.of(new RequestError(ErrorCode.EINVAL, detail)));
+    }
+
+    private ByteBuffer readPayload(int length) throws IOException, InterruptedException {
+        ByteBuffer buf = budget.take(length);
         try {
             ctx.in().readFully(buf);
         } catch (IOException e) {
@@ -123,10 +158,24 @@ final class TransmissionLoop {
         return buf.flip();
     }
 
-    private void dispatch(Request r, ByteBuffer payload, Optional<RequestError> error) throws InterruptedException {
+    /** EIO for a bug of ours; if even that cannot be sent, the connection is dropped rather than left hanging. */
+    private void answerAfterInternalError(Request r, RuntimeException cause) {
+        try {
+            executor.reply().error(r, new RequestError(ErrorCode.EIO, "internal server error: " + cause));
+        } catch (IOException | RuntimeException e) {
+            ctx.out().abort();
+        }
+    }
+
+    private void dispatch(Request r, ByteBuffer payload, List<MetaContextSelection.Selected> contexts,
+                          Optional<RequestError> error) throws InterruptedException {
+        if (!cookiesInFlight.add(r.cookie())) { // C33: replies could not be told apart
+            ctx.recorder().record("C33", Phase.TRANSMISSION, index, ctx.in().position(), String.format(
+                    "cookie 0x%x reused while a request with it is still in flight", r.cookie()), null, "served anyway");
+        }
         inFlight.acquire();
         try {
-            workers.execute(() -> work(r, payload, error));
+            workers.execute(() -> work(r, payload, contexts, error));
         } catch (RejectedExecutionException e) {
             inFlight.release();
             if (payload != null) budget.release(payload);
@@ -134,13 +183,13 @@ final class TransmissionLoop {
         }
     }
 
-    private void work(Request r, ByteBuffer payload, Optional<RequestError> error) {
+    private void work(Request r, ByteBuffer payload, List<MetaContextSelection.Selected> contexts,
+                      Optional<RequestError> error) {
         try {
             if (error.isPresent()) {
-                if (payload != null) budget.release(payload);
-                executor.replyError(r, error.get());
+                executor.reply().error(r, error.get());
             } else {
-                executor.execute(r, payload);
+                executor.execute(r, payload, contexts);
             }
         } catch (IOException e) {
             log.debug("[{}] reply to {} not delivered: {}", ctx.id(), r, e.getMessage());
@@ -148,6 +197,7 @@ final class TransmissionLoop {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             log.error("[{}] internal error on {}", ctx.id(), r, e);
+            answerAfterInternalError(r, e); // never leave a request unanswered
         } finally {
             inFlight.release();
         }

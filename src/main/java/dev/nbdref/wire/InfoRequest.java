@@ -44,10 +44,12 @@ public record InfoRequest(String exportName, List<Integer> infoTypes) {
         return b.array();
     }
 
-    /** The first info type listed twice (C08), or -1. */
+    /** The first info type listed twice (C08), or -1. Linear: a list may hold 65535 entries. */
     public int firstDuplicate() {
-        for (int i = 0; i < infoTypes.size(); i++) {
-            if (infoTypes.subList(0, i).contains(infoTypes.get(i))) return infoTypes.get(i);
+        java.util.BitSet seen = new java.util.BitSet(1 << 16);
+        for (int t : infoTypes) {
+            if (seen.get(t)) return t;
+            seen.set(t);
         }
         return -1;
     }

@@ -17,12 +17,12 @@ public record MetaContextRequest(String exportName, List<String> queries) {
     public static MetaContextRequest decode(byte[] payload) throws WireFormatException {
         ByteBuffer b = ByteBuffer.wrap(payload);
         String name = WireStrings.decode(readSized(b, "export name"), "export name");
-        if (b.remaining() < 4) throw new WireFormatException("S11", "meta context option ends before the query count");
+        if (b.remaining() < 4) throw new WireFormatException("C49", "meta context option ends before the query count");
         long count = Integer.toUnsignedLong(b.getInt());
         // Each query needs at least its 4-byte length, so a count the payload can't hold is rejected
         // before anything is allocated for it.
         if (count > b.remaining() / 4) {
-            throw new WireFormatException("S11", count + " queries cannot fit in the " + b.remaining()
+            throw new WireFormatException("C49", count + " queries cannot fit in the " + b.remaining()
                     + " bytes left in the option");
         }
         List<String> queries = new ArrayList<>((int) count);
@@ -30,16 +30,16 @@ public record MetaContextRequest(String exportName, List<String> queries) {
             queries.add(WireStrings.decode(readSized(b, "query " + i), "query " + i));
         }
         if (b.hasRemaining()) {
-            throw new WireFormatException("S11", b.remaining() + " bytes left over after the last query");
+            throw new WireFormatException("C49", b.remaining() + " bytes left over after the last query");
         }
         return new MetaContextRequest(name, queries);
     }
 
     private static byte[] readSized(ByteBuffer b, String what) throws WireFormatException {
-        if (b.remaining() < 4) throw new WireFormatException("S11", "option ends before the length of " + what);
+        if (b.remaining() < 4) throw new WireFormatException("C49", "option ends before the length of " + what);
         long length = Integer.toUnsignedLong(b.getInt());
         if (length > b.remaining()) {
-            throw new WireFormatException("S11", "length of " + what + " (" + length + ") runs past the option end");
+            throw new WireFormatException("C49", "length of " + what + " (" + length + ") runs past the option end");
         }
         byte[] bytes = new byte[(int) length];
         b.get(bytes);

@@ -1,5 +1,6 @@
 package dev.nbdref.wire;
 
+import dev.nbdref.spec.Limits;
 import dev.nbdref.spec.Magic;
 import dev.nbdref.spec.OptionReplyType;
 
@@ -13,9 +14,7 @@ public record OptionReply(int option, int type, byte[] payload) {
 
     /** An error reply; the message is human-readable UTF-8 (kept within the string limit). */
     public static OptionReply error(int option, OptionReplyType type, String message) {
-        byte[] text = WireStrings.encode(message);
-        if (text.length > 4096) text = java.util.Arrays.copyOf(text, 4096);
-        return new OptionReply(option, type.value, text);
+        return new OptionReply(option, type.value, WireStrings.encodeTruncated(message, Limits.MAX_STRING));
     }
 
     /** NBD_REP_SERVER: u32 name length, name, then an optional description. */

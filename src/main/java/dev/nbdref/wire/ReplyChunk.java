@@ -44,7 +44,20 @@ public sealed interface ReplyChunk {
         public long payloadLength() { return 4L + 8L * descriptors.size(); }
     }
 
-    /** A block status descriptor: an extent length (never 0) and its context-defined flags. */
+    /** NBD_REPLY_TYPE_BLOCK_STATUS_EXT: one context's extents with 64-bit lengths and status (extended headers). */
+    record BlockStatusExt(int contextId, List<Descriptor> descriptors) implements ReplyChunk {
+        public BlockStatusExt {
+            descriptors = List.copyOf(descriptors);
+            if (descriptors.isEmpty()) throw new IllegalArgumentException("a status chunk needs a descriptor");
+        }
+        public ReplyType type() { return ReplyType.BLOCK_STATUS_EXT; }
+        public long payloadLength() { return 8L + 16L * descriptors.size(); }
+    }
+
+    /**
+     * A block status descriptor: an extent length (never 0) and its context-defined flags. Compact chunks carry
+     * both as 32 bits; extended chunks as 64 (every context nbdref serves has 32-bit flags).
+     */
     record Descriptor(long length, int flags) {
         public Descriptor {
             if (length <= 0) throw new IllegalArgumentException("descriptor length must be positive");
@@ -68,8 +81,7 @@ public sealed interface ReplyChunk {
         private Messages() {}
 
         static byte[] bytes(String message) {
-            byte[] m = WireStrings.encode(message == null ? "" : message);
-            return m.length <= 4096 ? m : java.util.Arrays.copyOf(m, 4096);
+            return WireStrings.encodeTruncated(message == null ? "" : message, 4096);
         }
     }
 }

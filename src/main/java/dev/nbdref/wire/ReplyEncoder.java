@@ -32,6 +32,23 @@ public final class ReplyEncoder {
         return new ByteBuffer[] {head};
     }
 
+    public static final int EXTENDED_HEADER_SIZE = 32;
+
+    /**
+     * An extended chunk (once extended headers are negotiated): 32-byte header echoing the request's offset, then
+     * the same payload a structured chunk carries.
+     */
+    public static ByteBuffer[] extended(long cookie, long requestOffset, boolean done, ReplyChunk chunk) {
+        ByteBuffer head = ByteBuffer.allocate(EXTENDED_HEADER_SIZE + fixedPartSize(chunk));
+        head.putInt(Magic.EXTENDED_REPLY).putShort((short) (done ? ReplyType.FLAG_DONE : 0))
+                .putShort((short) chunk.type().value).putLong(cookie).putLong(requestOffset)
+                .putLong(chunk.payloadLength());
+        putFixedPart(head, chunk);
+        head.flip();
+        if (chunk instanceof ReplyChunk.OffsetData d) return new ByteBuffer[] {head, d.data().duplicate()};
+        return new ByteBuffer[] {head};
+    }
+
     /** Size of the part of the payload that is built here (everything except OFFSET_DATA's data). */
     private static int fixedPartSize(ReplyChunk chunk) {
         return chunk instanceof ReplyChunk.OffsetData ? 8 : (int) chunk.payloadLength();
@@ -46,6 +63,9 @@ public final class ReplyEncoder {
         } else if (chunk instanceof ReplyChunk.BlockStatus s) {
             b.putInt(s.contextId());
             for (ReplyChunk.Descriptor d : s.descriptors()) b.putInt((int) d.length()).putInt(d.flags());
+        } else if (chunk instanceof ReplyChunk.BlockStatusExt s) {
+            b.putInt(s.contextId()).putInt(s.descriptors().size());
+            for (ReplyChunk.Descriptor d : s.descriptors()) b.putLong(d.length()).putLong(Integer.toUnsignedLong(d.flags()));
         } else if (chunk instanceof ReplyChunk.Error e) {
             byte[] m = ReplyChunk.Messages.bytes(e.message());
             b.putInt(e.error()).putShort((short) m.length).put(m);

@@ -30,4 +30,19 @@ public final class WireStrings {
     }
 
     public static byte[] encode(String s) { return s.getBytes(StandardCharsets.UTF_8); }
+
+    /** UTF-8 of {@code s}, cut to at most {@code maxBytes} without splitting a character. */
+    public static byte[] encodeTruncated(String s, int maxBytes) {
+        byte[] b = encode(s);
+        if (b.length <= maxBytes) return b;
+        int n = maxBytes;
+        while (n > 0 && (b[n] & 0xC0) == 0x80) n--; // b[n] is the first byte left out: back off to a boundary
+        return java.util.Arrays.copyOf(b, n);
+    }
+
+    /** {@code s} for quoting in a message: at most {@code maxChars} code points, with an ellipsis when cut. */
+    public static String abbreviate(String s, int maxChars) {
+        if (s.codePointCount(0, s.length()) <= maxChars) return s;
+        return s.substring(0, s.offsetByCodePoints(0, maxChars)) + "…";
+    }
 }

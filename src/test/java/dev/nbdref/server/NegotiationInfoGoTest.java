@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -40,6 +41,7 @@ import static dev.nbdref.server.NegotiationSupport.u16;
 import static dev.nbdref.server.NegotiationSupport.u32;
 import static dev.nbdref.server.NegotiationSupport.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -320,6 +322,58 @@ class NegotiationInfoGoTest {
             assertFlushAnsweredImmediately(c, false);
             disconnect(c);
             assertEquals(List.of(), s.ruleIdsOf(1));
+        }
+    }
+
+    /**
+     * Error replies carry a message, which is a string: valid UTF-8 of at most 4096 bytes. An unknown export
+     * whose (valid, 4095-byte) name is made of 3-byte characters must not produce a message cut in the
+     * middle of a character.
+     */
+    @ParameterizedTest
+    @EnumSource(Opt.class)
+    @Verifies({"S19", "S06"})
+    void errorMessageForALongMultibyteNameIsValidUtf8(Opt o) throws Exception {
+        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
+            c.handshake();
+            byte[] name = utf8("\u20ac".repeat(1365)); // 4095 bytes
+            assertOnly(c.option(type(o), info(name)), type(o), OptionReplyType.ERR_UNKNOWN);
+            abort(c);
+            assertEquals(List.of(), s.ruleIdsOf(1));
+        }
+    }
+
+    /** Once GO is acknowledged, an option is read as a request with a wrong magic: C14 and a hard disconnect. */
+    @Test
+    @Verifies({"C14"})
+    void optionAfterGoIsAProtocolError() throws Exception {
+        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
+            c.handshake();
+            c.go("disk");
+            c.sendOption(OptionType.INFO, info("disk", 1, 2, 3));
+            c.assertClosedByServer();
+            assertEquals(List.of("C14"), s.ruleIdsOf(1));
+        }
+    }
+
+    /**
+     * Unknown info requests are ignored however many there are: 65535 distinct types (the u16 maximum, which
+     * wraps to include 0..3) are answered promptly, not after seconds of work per option (a client may send
+     * thousands of such options).
+     */
+    @Test
+    @Verifies({"S13", "S09"})
+    void maximalInfoRequestListIsAnsweredPromptly() throws Exception {
+        int[] types = new int[65535];
+        for (int i = 0; i < types.length; i++) types[i] = (i + 100) & 0xFFFF;
+        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
+            c.handshake();
+            // a linear server answers in milliseconds; the bound fails fast instead of waiting for a slow one
+            List<byte[]> infos = assertTimeoutPreemptively(Duration.ofSeconds(2),
+                    () -> infosBeforeAck(c.option(OptionType.INFO, info("disk", types)), OptionType.INFO),
+                    "INFO with 65535 info requests was not answered within 2 s");
+            assertEquals(4, infos.size(), "EXPORT, NAME, DESCRIPTION, BLOCK_SIZE");
+            abort(c);
         }
     }
 

@@ -269,7 +269,7 @@ class NegotiationMetaContextTest {
                 assertOnly(c.option(type(m), payload), type(m), OptionReplyType.ERR_INVALID);
                 assertListWorks(c);
                 abort(c);
-                assertEquals(List.of("C07"), s.ruleIdsOf(1), m + " " + kind);
+                assertEquals(List.of("C49"), s.ruleIdsOf(1), m + " " + kind);
             }
         }
     }
@@ -352,6 +352,24 @@ class NegotiationMetaContextTest {
             assertEquals(selected.id(), ch.body().getInt());
             disconnect(c);
             assertEquals(List.of(), s.ruleIdsOf(1));
+        }
+    }
+
+    /**
+     * The ERR_INVALID message for a bad query must stay a valid string even when it quotes a long query of
+     * multibyte characters (truncation must not split a character).
+     */
+    @ParameterizedTest
+    @EnumSource(Meta.class)
+    @Verifies({"C13", "S06"})
+    void errorMessageQuotingALongMultibyteQueryIsValidUtf8(Meta m) throws Exception {
+        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
+            c.handshake();
+            c.structuredReplies();
+            assertOnly(c.option(type(m), meta("disk", "a" + "\u20ac".repeat(1364))), type(m), OptionReplyType.ERR_INVALID);
+            assertListWorks(c);
+            abort(c);
+            assertEquals(List.of("C13"), s.ruleIdsOf(1));
         }
     }
 

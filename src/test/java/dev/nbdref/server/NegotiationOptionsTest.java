@@ -314,6 +314,23 @@ class NegotiationOptionsTest {
     }
 
     /**
+     * An option of exactly 32 MiB is not a denial of service (the spec's portable bound): it is skipped,
+     * answered with an error (ERR_TOO_BIG), and the next option parses.
+     */
+    @Test
+    @Verifies({"S09", "S11", "C38"})
+    void optionOfExactly32MiBIsSkippedNotDisconnected() throws Exception {
+        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
+            c.handshake();
+            c.sendOption(UNKNOWN_OPTION, new byte[32 << 20]);
+            assertOnly(c.readUntilFinal(), UNKNOWN_OPTION, OptionReplyType.ERR_TOO_BIG);
+            assertListWorks(c);
+            abort(c);
+            assertEquals(List.of(), s.ruleIdsOf(1));
+        }
+    }
+
+    /**
      * A client that drops the connection in the middle of an option ends only its own connection (recorded as
      * the hard disconnect C17); the server goes on serving new clients.
      */
@@ -386,9 +403,24 @@ class NegotiationOptionsTest {
                     OptionReplyType.ERR_SHUTDOWN);
             assertOnly(c.option(OptionType.ABORT, new byte[0]), OptionType.ABORT, OptionReplyType.ACK);
             c.assertClosedByServer();
-            assertEquals(List.of(), s.ruleIdsOf(1));
+            assertEquals(List.of("C16"), s.ruleIdsOf(1)); // GO after ERR_SHUTDOWN: the client should have ended
             stopper.join(TimeUnit.SECONDS.toMillis(10));
             assertTrue(!stopper.isAlive(), "shutdown did not complete");
+        }
+    }
+
+    /** During shutdown every new option but ABORT gets ERR_SHUTDOWN, an oversized (2 MiB) one included. */
+    @Test
+    @Verifies({"S10"})
+    void oversizedOptionDuringShutdownGetsErrShutdown() throws Exception {
+        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
+            c.handshake();
+            Thread stopper = startShutdown(s);
+            c.sendOption(UNKNOWN_OPTION, new byte[2 << 20]);
+            assertOnly(c.readUntilFinal(), UNKNOWN_OPTION, OptionReplyType.ERR_SHUTDOWN);
+            assertOnly(c.option(OptionType.ABORT, new byte[0]), OptionType.ABORT, OptionReplyType.ACK);
+            c.assertClosedByServer();
+            stopper.join(TimeUnit.SECONDS.toMillis(10));
         }
     }
 

@@ -2,7 +2,6 @@ package dev.nbdref.server;
 
 import dev.nbdref.spec.CommandType;
 import dev.nbdref.spec.InfoType;
-import dev.nbdref.spec.Magic;
 import dev.nbdref.spec.OptionReplyType;
 import dev.nbdref.spec.OptionType;
 import dev.nbdref.spec.ReplyType;
@@ -83,9 +82,13 @@ final class NegotiationSupport {
 
     /** LIST/SET_META_CONTEXT payload from raw bytes: u32 namelen, name, u32 nq, nq x (u32 len, query). */
     static byte[] meta(byte[] name, byte[]... queries) {
-        byte[] out = cat(u32(name.length), name, u32(queries.length));
-        for (byte[] q : queries) out = cat(out, u32(q.length), q);
-        return out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(cat(u32(name.length), name, u32(queries.length)));
+        for (byte[] q : queries) {
+            out.writeBytes(u32(q.length));
+            out.writeBytes(q);
+        }
+        return out.toByteArray();
     }
 
     static byte[] meta(String name, String... queries) {
@@ -112,6 +115,10 @@ final class NegotiationSupport {
 
     /** Asserts the replies are exactly one reply of the given type (typically an error or a plain ACK). */
     static void assertOnly(List<OptionReply> replies, OptionType option, OptionReplyType type) {
+        assertOnly(replies, option.value, type);
+    }
+
+    static void assertOnly(List<OptionReply> replies, int option, OptionReplyType type) {
         assertEquals(1, replies.size(), "expected a single " + type + " but got " + describeAll(replies));
         assertReply(replies.get(0), option, type);
     }
@@ -258,9 +265,4 @@ final class NegotiationSupport {
         c.request(new Request(0, CommandType.DISC.value, 7, 0, 0));
         c.assertClosedByServer();
     }
-
-    /** Reads 4 bytes ahead: used where the reply kind is not known in advance. */
-    static int peekMagic(byte[] first4) { return ByteBuffer.wrap(first4).getInt(); }
-
-    static boolean isSimpleReplyMagic(int magic) { return magic == Magic.SIMPLE_REPLY; }
 }

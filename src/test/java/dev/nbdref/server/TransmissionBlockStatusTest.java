@@ -175,4 +175,35 @@ class TransmissionBlockStatusTest {
             c.disconnect();
         }
     }
+
+    /**
+     * A later SET_META_CONTEXT that selects nothing (only the ignored "base:" query) replaces the earlier selection,
+     * so BLOCK_STATUS after GO is EINVAL and C24.
+     */
+    @Test
+    @Verifies({"S68", "C24", "S37"})
+    void setThatSelectsNothingLeavesNoContextForBlockStatus() throws Exception {
+        try (TestServer server = TestServer.standard()) {
+            try (RawClient raw = server.connect()) {
+                raw.handshake();
+                raw.structuredReplies();
+                List<dev.nbdref.wire.OptionReply> first = raw.option(dev.nbdref.spec.OptionType.SET_META_CONTEXT,
+                        new dev.nbdref.wire.MetaContextRequest("disk", List.of(MetaContext.BASE_ALLOCATION)).encode());
+                assertEquals(2, first.size(), "base:allocation selected: " + first);
+                List<dev.nbdref.wire.OptionReply> second = raw.option(dev.nbdref.spec.OptionType.SET_META_CONTEXT,
+                        new dev.nbdref.wire.MetaContextRequest("disk", List.of("base:")).encode());
+                assertEquals(1, second.size(), "nothing selected, just the ACK: " + second);
+                raw.go("disk");
+                raw.request(new dev.nbdref.wire.Request(0, CommandType.BLOCK_STATUS.value, 42, 0, 4096));
+                List<RawClient.Chunk> reply = raw.readReply();
+                assertEquals(1, reply.size());
+                assertEquals(ReplyType.ERROR.value, reply.get(0).type());
+                assertEquals(EINVAL, reply.get(0).body().getInt());
+                assertEquals(42, reply.get(0).cookie());
+                raw.request(new dev.nbdref.wire.Request(0, CommandType.DISC.value, 43, 0, 0));
+                raw.assertClosedByServer();
+            }
+            assertEquals(List.of("C24"), server.ruleIdsOf(1));
+        }
+    }
 }

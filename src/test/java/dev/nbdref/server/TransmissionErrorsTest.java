@@ -351,4 +351,5 @@ class TransmissionErrorsTest {
             assertEquals(List.of(), server.ruleIdsOf(1));
         }
     }
+
 }

@@ -314,4 +314,46 @@ class TransmissionReadTest {
             assertEquals(List.of("C30", "C30"), server.ruleIdsOf(1));
         }
     }
+
+    /**
+     * A structured READ over more extents than the server fetches from the device at once (1024): 2200 alternating
+     * data and hole runs of 64 KiB, one 137.5 MiB request; the chunks still cover the range exactly once with the
+     * right content, data as OFFSET_DATA and holes as OFFSET_HOLE.
+     */
+    @Test
+    @Verifies({"S48", "S42"})
+    void structuredReadOverManyExtentsCoversTheRange() throws Exception {
+        int page = 64 * KIB;
+        int pages = 2200;
+        try (TestServer server = new TestServer(List.of(new Export("big", null, new MemoryDevice(256L * MIB), false)));
+             TransmissionClient c = TransmissionClient.open(server, "big", Mode.STRUCTURED)) {
+            java.util.Map<Long, Request> burst = new java.util.LinkedHashMap<>();
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            for (int p = 0; p < pages; p += 2) {
+                Request w = c.req(CommandType.WRITE, (long) p * page + 100, 1);
+                bytes.write(w.encodeCompact());
+                bytes.write(new byte[] {(byte) (p / 2 + 1)});
+                burst.put(w.cookie(), w);
+                if (burst.size() == 50) { // stay well inside the server's in-flight window
+                    c.raw.send(bytes.toByteArray());
+                    c.readReplies(burst).values().forEach(r -> assertEquals(0, r.error()));
+                    burst.clear();
+                    bytes.reset();
+                }
+            }
+            c.raw.send(bytes.toByteArray());
+            c.readReplies(burst).values().forEach(r -> assertEquals(0, r.error()));
+
+            Reply rep = c.call(c.req(CommandType.READ, 0, (long) pages * page));
+            assertEquals(0, rep.error());
+            for (int p = 0; p < pages; p++) {
+                int at = p * page + 100;
+                byte expected = p % 2 == 0 ? (byte) (p / 2 + 1) : 0;
+                assertEquals(expected, rep.data()[at], "page " + p);
+            }
+            long holes = rep.contentChunks().stream().filter(ch -> ch.type() == ReplyType.OFFSET_HOLE.value).count();
+            assertTrue(holes >= pages / 2, "holes sent as OFFSET_HOLE: " + holes);
+            c.disconnect();
+        }
+    }
 }

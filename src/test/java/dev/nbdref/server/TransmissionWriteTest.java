@@ -251,4 +251,38 @@ class TransmissionWriteTest {
             assertEquals(List.of("C19", "C19", "C26"), server.ruleIdsOf(1));
         }
     }
+
+    /**
+     * Payload-less commands may ask for far more than the maximum payload: TRIM, CACHE and WRITE_ZEROES (plain,
+     * NO_HOLE, FAST_ZERO) of 0xffffffff bytes on an 8 GiB export succeed without a disconnect (FAST_ZERO must not
+     * answer EOVERFLOW), and the data around them is right.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
+    @Verifies({"S82", "S58", "S57", "C29"})
+    void oversizedPayloadlessRequestsSucceed(Mode mode) throws Exception {
+        long size = 8L << 30;
+        long len = 0xFFFF_FFFFL;
+        try (TestServer server = new TestServer(List.of(new Export("huge", null,
+                new dev.nbdref.block.MemoryDevice(size), false)));
+             TransmissionClient c = TransmissionClient.open(server, "huge", mode)) {
+            byte[] data = pattern(4096, 50);
+            long[] starts = {0, 1L << 32, size - len};
+            int[] flags = {0, CommandFlag.NO_HOLE.bit, CommandFlag.FAST_ZERO.bit};
+            for (int i = 0; i < starts.length; i++) {
+                long at = starts[i] + 12_345;
+                c.write(at, data);
+                assertEquals(0, c.errorOf(c.req(flags[i], CommandType.WRITE_ZEROES, starts[i], len)),
+                        "WRITE_ZEROES flags 0x" + Integer.toHexString(flags[i]));
+                assertZeroes(c.read(at, 4096), "zeroed");
+            }
+            c.write(100, data);
+            assertEquals(0, c.errorOf(c.req(CommandType.CACHE, 0, len)), "CACHE");
+            assertBytes(data, c.read(100, 4096), "CACHE changes nothing");
+            assertEquals(0, c.errorOf(c.req(CommandType.TRIM, 0, len)), "TRIM");
+            assertEquals(0, c.errorOf(c.req(CommandType.TRIM, size - len, len)), "TRIM to the end");
+            c.assertUsable();
+            c.disconnect();
+        }
+    }
 }

@@ -1,0 +1,72 @@
+package dev.nbdref.interop.matrix;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import dev.nbdref.interop.PeerResult;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.testcontainers.containers.BindMode;
+import org.testcontainers.containers.ContainerLaunchException;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.output.OutputFrame.OutputType;
+import org.testcontainers.containers.startupcheck.StartupCheckStrategy;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * Runs one shell script to completion in a peer image: host networking (the container reaches nbdref on
+ * 127.0.0.1), no pulls (the images are built locally), a scratch directory bind-mounted at {@link #WORKDIR}.
+ * Whatever the exit status, the result carries it with both output streams; a script still running at the
+ * timeout is stopped and reported as timed out.
+ */
+final class ContainerRun {
+
+    /** Where the scratch directory appears inside the container ({@code {workdir}} in scenarios). */
+    static final String WORKDIR = "/work";
+
+    private ContainerRun() {
+    }
+
+    /** Successful once the container has stopped, whatever its exit code: the caller judges the code. */
+    private static final class RunToCompletion extends StartupCheckStrategy {
+        @Override
+        public StartupStatus checkStartupState(DockerClient dockerClient, String containerId) {
+            InspectContainerResponse.ContainerState state = getCurrentState(dockerClient, containerId);
+            return Boolean.TRUE.equals(state.getRunning()) ? StartupStatus.NOT_YET_KNOWN : StartupStatus.SUCCESSFUL;
+        }
+    }
+
+    static PeerResult run(String image, String script, Path workdir, Duration timeout) {
+        List<String> shown = List.of("docker", "run", "--network=host", "-v", workdir + ":" + WORKDIR, image,
+                "sh", "-ec", script);
+        long start = System.nanoTime();
+        try (GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(image))) {
+            container.withImagePullPolicy(name -> false)
+                    .withNetworkMode("host")
+                    .withEnv("LC_ALL", "C")
+                    .withEnv("LANG", "C")
+                    .withFileSystemBind(workdir.toString(), WORKDIR, BindMode.READ_WRITE)
+                    .withWorkingDirectory(WORKDIR)
+                    .withCommand("/bin/sh", "-ec", script)
+                    .withStartupCheckStrategy(new RunToCompletion().withTimeout(timeout));
+            boolean timedOut = false;
+            try {
+                container.start();
+            } catch (ContainerLaunchException e) {
+                // The startup check gives up only at the timeout; anything earlier (no such image, a refused
+                // create or start) is a harness problem, not a peer result.
+                if (container.getContainerId() == null
+                        || Duration.ofNanos(System.nanoTime() - start).compareTo(timeout) < 0) {
+                    throw e;
+                }
+                timedOut = true;
+            }
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            String stdout = container.getLogs(OutputType.STDOUT);
+            String stderr = container.getLogs(OutputType.STDERR);
+            Long exit = timedOut ? null : container.getDockerClient().inspectContainerCmd(container.getContainerId())
+                    .exec().getState().getExitCodeLong();
+            return new PeerResult(shown, exit == null ? -1 : exit.intValue(), stdout, stderr, timedOut, elapsed);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.nbdref.interop.matrix;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Decides whether a scenario can run on a peer image; each unmet condition gives one reason. */
+final class Requirements {
+
+    private Requirements() {
+    }
+
+    static List<String> unmet(Scenario scenario, PeerImage peer, Map<String, String> versions, Set<String> serverCapabilities) {
+        List<String> reasons = new ArrayList<>();
+        for (Scenario.Requirement r : scenario.requires()) {
+            if (r.server() != null && !serverCapabilities.contains(r.server())) {
+                reasons.add(r.reason() + " (server capability '" + r.server() + "' not available)");
+            }
+            if (r.peers() != null && !r.peers().contains(peer.name())) {
+                reasons.add(r.reason() + " (only on " + String.join(", ", r.peers()) + ")");
+            }
+            if (r.tool() != null) {
+                String version = versions.getOrDefault(r.tool(), "");
+                if (version.isEmpty()) {
+                    reasons.add(r.reason() + " (" + r.tool() + " not found in " + peer.image() + ")");
+                } else if (r.atLeast() != null && compare(version, r.atLeast()) < 0) {
+                    reasons.add(r.reason() + " (" + r.tool() + " " + version + " < " + r.atLeast() + ")");
+                } else if (r.below() != null && compare(version, r.below()) >= 0) {
+                    reasons.add(r.reason() + " (" + r.tool() + " " + version + " >= " + r.below() + ")");
+                }
+            }
+        }
+        if (scenario.server().tls() != null) {
+            reasons.add("the matrix harness does not create TLS credentials yet");
+        }
+        if (!scenario.server().bitmaps().isEmpty()) {
+            reasons.add("the matrix harness does not create dirty bitmaps yet");
+        }
+        return reasons;
+    }
+
+    /** Compares dotted version numbers segment by segment ("1.9" < "1.14"); missing segments count as 0. */
+    static int compare(String a, String b) {
+        String[] x = a.split("\\.");
+        String[] y = b.split("\\.");
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            long p = i < x.length ? parse(x[i]) : 0;
+            long q = i < y.length ? parse(y[i]) : 0;
+            if (p != q) {
+                return Long.compare(p, q);
+            }
+        }
+        return 0;
+    }
+
+    private static long parse(String segment) {
+        String digits = segment.replaceAll("[^0-9].*$", "");
+        return digits.isEmpty() ? 0 : Long.parseLong(digits);
+    }
+}

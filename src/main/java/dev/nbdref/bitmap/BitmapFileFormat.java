@@ -104,7 +104,7 @@ final class BitmapFileFormat {
             int flags = in.readInt();
             long imageSize = in.readLong();
             int count = in.readInt();
-            remaining -= 24;
+            remaining -= 20;
             checkCrc("header");
             if (version != VERSION) {
                 throw corrupt("format version " + Integer.toUnsignedString(version) + " is not supported (this nbdref"

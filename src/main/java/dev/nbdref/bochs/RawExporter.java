@@ -8,8 +8,10 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Converts a Bochs disk to a raw image. Each run of present sectors is copied with one transfer straight
- * from the image file (the kernel moves the bytes, no copy through the Java heap); absent runs of a Growing
- * image stay holes in the output; a redolog's absent runs are copied from its base.
+ * from the image file (sendfile: the kernel moves the bytes, nothing passes through the Java heap); absent
+ * runs of a Growing image stay holes in the output; a redolog's absent runs are copied from its base.
+ * One thread: buffered writes to one file serialise on the file's lock anyway, so more threads only add
+ * contention.
  */
 public final class RawExporter {
     private RawExporter() {}

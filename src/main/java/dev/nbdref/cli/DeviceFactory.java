@@ -1,5 +1,6 @@
 package dev.nbdref.cli;
 
+import dev.nbdref.bochs.BochsDevices;
 import dev.nbdref.block.BlockDevice;
 import dev.nbdref.block.FileDevice;
 import dev.nbdref.block.MemoryDevice;
@@ -14,7 +15,12 @@ final class DeviceFactory {
     private DeviceFactory() {}
 
     static Export open(ExportSpec spec) throws IOException {
-        return new Export(spec.name(), spec.description(), device(spec), spec.readOnlyOr(false), spec.tlsOnly());
+        return new Export(spec.name(), spec.description(), device(spec), readOnly(spec), spec.tlsOnly());
+    }
+
+    /** Bochs images are served read-only unless rw is asked for; memory and file exports are writable. */
+    private static boolean readOnly(ExportSpec spec) {
+        return spec.readOnlyOr(spec.kind().equals("bochs"));
     }
 
     private static BlockDevice device(ExportSpec spec) throws IOException {
@@ -28,6 +34,8 @@ final class DeviceFactory {
                             + " (create it first, e.g. truncate -s 1G " + path + ")");
                 }
                 return FileDevice.open(path, spec.readOnlyOr(false));
+            case "bochs":
+                return BochsDevices.open(Path.of(spec.argument()), readOnly(spec));
             default:
                 throw new IllegalArgumentException("unknown export kind " + spec.kind());
         }

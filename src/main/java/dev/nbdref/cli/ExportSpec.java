@@ -2,7 +2,8 @@ package dev.nbdref.cli;
 
 /**
  * One export as the user writes it: {@code NAME=KIND:ARG[,ro|,rw][,tls-only][,description=TEXT]}, where KIND is
- * {@code memory} (ARG a size) or {@code file} (ARG a path). The description runs to the end of the text, so
+ * {@code memory} (ARG a size), {@code file} (ARG a path) or {@code bochs} (ARG a Bochs image; read-only unless
+ * {@code rw} is given). The description runs to the end of the text, so
  * it may contain commas.
  *
  * @param readOnly null when neither {@code ro} nor {@code rw} was given: the kind decides
@@ -39,10 +40,10 @@ record ExportSpec(String name, String kind, String argument, Boolean readOnly, b
     /** Builds a spec from its parts, as the config file gives them. */
     static ExportSpec of(String name, String spec, Boolean readOnly, boolean tlsOnly, String description) {
         int colon = spec.indexOf(':');
-        if (colon < 0) throw new IllegalArgumentException("export spec \"" + spec + "\" needs KIND:ARG (memory:SIZE or file:PATH)");
+        if (colon < 0) throw new IllegalArgumentException("export spec \"" + spec + "\" needs KIND:ARG (memory:SIZE, file:PATH or bochs:PATH)");
         String kind = spec.substring(0, colon);
-        if (!kind.equals("memory") && !kind.equals("file")) {
-            throw new IllegalArgumentException("unknown export kind \"" + kind + "\" (known: memory, file)");
+        if (!kind.equals("memory") && !kind.equals("file") && !kind.equals("bochs")) {
+            throw new IllegalArgumentException("unknown export kind \"" + kind + "\" (known: memory, file, bochs)");
         }
         return new ExportSpec(name, kind, spec.substring(colon + 1), readOnly, tlsOnly, description);
     }

@@ -52,6 +52,10 @@ final class PkiCommand implements Runnable {
                 description = "Identity (username) of the key in DIR/keys.psk (default: ${DEFAULT-VALUE}).")
         String pskIdentity;
 
+        @Option(names = "--ca-name", paramLabel = "NAME",
+                description = "Common name of the CA (default: \"nbdref CA\" and a random suffix).")
+        String caName;
+
         @Option(names = "--key-type", paramLabel = "rsa|ec", defaultValue = "rsa",
                 description = "Key algorithm: rsa (2048 bits) or ec (P-256). Default: ${DEFAULT-VALUE}.")
         String keyType;
@@ -72,7 +76,7 @@ final class PkiCommand implements Runnable {
                 default: throw new IllegalArgumentException("--key-type must be rsa or ec, not \"" + keyType + "\"");
             }
             List<PkiGenerator.WrittenFile> written = PkiGenerator.init(dir,
-                    new PkiGenerator.Options(names, clients, pskIdentity, type, days, force));
+                    new PkiGenerator.Options(names, clients, pskIdentity, caName, type, days, force));
             for (PkiGenerator.WrittenFile f : written) System.out.println(f.path() + "  " + f.description());
             System.out.flush();
             return 0;

@@ -1,20 +1,12 @@
 package dev.nbdref.cli;
 
 import dev.nbdref.conformance.ViolationReportWriter;
-import dev.nbdref.server.Export;
 import dev.nbdref.server.NbdServer;
 import dev.nbdref.server.ServerConfig;
-import dev.nbdref.server.SizeConstraints;
-import dev.nbdref.tls.TlsMode;
-import dev.nbdref.tls.TlsSettings;
-import dev.nbdref.tls.TlsUpgrader;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -25,50 +17,12 @@ import java.util.concurrent.CountDownLatch;
                 "Prints one nbd:// URI per export on stdout; logs go to stderr."})
 final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT",
-            description = "Address to listen on (default 127.0.0.1:10809; port 0 picks a free one).")
-    String listen;
-
-    @Option(names = "--export", paramLabel = "NAME=SPEC[,ro][,description=TEXT]",
-            description = {"An export (repeatable). SPEC is memory:SIZE (sparse, e.g. memory:1G) or file:PATH",
-                    "(a raw file that exists). Default: default=memory:1G."})
-    List<String> exports = new ArrayList<>();
-
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "JSON settings, checked against spec/schemas/config.schema.json; flags override it.")
-    Path config;
-
-    @Option(names = "--min-block", paramLabel = "N",
-            description = "Minimum block size to advertise and enforce (power of two, 1-65536; default 1).")
-    Integer minBlock;
-
-    @Option(names = "--tls-mode", paramLabel = "off|on|require",
-            description = {"off: no TLS (STARTTLS refused). on: TLS offered, exports marked tls-only need it.",
-                    "require: every option but STARTTLS and ABORT is refused until TLS is up.",
-                    "Default: require when --tls-x509 or --tls-psk is given, else off."})
-    String tlsMode;
-
-    @Option(names = "--tls-x509", paramLabel = "DIR",
-            description = "X.509 credentials: DIR/ca-cert.pem, server-cert.pem, server-key.pem (qemu/nbdkit layout).")
-    Path tlsX509;
-
-    @Option(names = "--tls-psk", paramLabel = "FILE", description = "TLS-PSK keys file: identity:hexkey lines.")
-    Path tlsPsk;
-
-    @Option(names = "--tls-verify-peer", description = "Require a client certificate signed by DIR/ca-cert.pem.")
-    Boolean tlsVerifyPeer;
-
-    @Option(names = "--tls-authz", paramLabel = "DN",
-            description = "Allow only clients whose certificate subject is DN (RFC 2253; repeatable).")
-    List<String> tlsAuthz = new ArrayList<>();
-
-    @Option(names = "--report", paramLabel = "FILE",
-            description = "Write the client violations seen so far as JSON each time a connection ends.")
-    Path report;
+    @Mixin
+    ServerOptions options = new ServerOptions();
 
     @Override
     public Integer call() throws Exception {
-        ServerConfig cfg = buildConfig();
+        ServerConfig cfg = options.buildConfig();
         ViolationReportWriter writer = cfg.report() == null ? null : new ViolationReportWriter(cfg.report());
         NbdServer server = NbdServer.start(cfg, r -> { if (writer != null) writer.add(r); });
         for (URI uri : server.uris()) System.out.println(uri);
@@ -76,56 +30,6 @@ final class ServeCommand implements Callable<Integer> {
         awaitSignal();
         server.shutdown();
         return 0;
-    }
-
-    private ServerConfig buildConfig() throws IOException {
-        ConfigFile file = config == null ? null : ConfigFile.load(config);
-        Listen at = Listen.parse(listen != null ? listen
-                : file != null && file.listen() != null ? file.listen()
-                : ServerConfig.DEFAULT_HOST + ":" + ServerConfig.DEFAULT_PORT);
-        List<ExportSpec> specs = new ArrayList<>();
-        if (file != null) specs.addAll(file.exports());
-        for (String e : exports) specs.add(ExportSpec.parse(e));
-        if (specs.isEmpty()) specs.add(ExportSpec.parse("default=memory:1G"));
-        List<Export> opened = new ArrayList<>();
-        for (ExportSpec s : specs) opened.add(DeviceFactory.open(s));
-        Integer min = minBlock != null ? minBlock : file != null ? file.minBlock() : null;
-        Path reportPath = report != null ? report : file != null ? file.report() : null;
-        ServerConfig cfg = ServerConfig.of(at.host(), at.port(), opened)
-                .withSizes(min == null ? SizeConstraints.defaults() : SizeConstraints.withMinimum(min))
-                .withReport(reportPath);
-        return withTls(cfg, file == null ? ConfigFile.Tls.NONE : file.tls());
-    }
-
-    /** Flags override the config file's "tls" section field by field. */
-    private ServerConfig withTls(ServerConfig cfg, ConfigFile.Tls file) throws IOException {
-        Path x509 = tlsX509 != null ? tlsX509 : file.x509();
-        Path psk = tlsPsk != null ? tlsPsk : file.psk();
-        boolean verify = tlsVerifyPeer != null ? tlsVerifyPeer : Boolean.TRUE.equals(file.verifyPeer());
-        List<String> authz = !tlsAuthz.isEmpty() ? tlsAuthz : file.authz();
-        String modeText = tlsMode != null ? tlsMode : file.mode();
-        TlsMode mode = modeText != null ? parseMode(modeText) : (x509 != null || psk != null ? TlsMode.REQUIRE : TlsMode.OFF);
-        if (mode == TlsMode.OFF) {
-            if (x509 != null || psk != null) throw new IllegalArgumentException("--tls-mode off with TLS credentials given");
-            return cfg;
-        }
-        if (x509 == null && psk == null) {
-            throw new IllegalArgumentException("--tls-mode " + modeText + " needs --tls-x509 DIR or --tls-psk FILE");
-        }
-        if ((verify || !authz.isEmpty()) && x509 == null) {
-            throw new IllegalArgumentException("--tls-verify-peer and --tls-authz need --tls-x509 (a CA to verify against)");
-        }
-        TlsUpgrader upgrader = new TlsSettings(x509, psk, verify || !authz.isEmpty(), authz).createUpgrader();
-        return cfg.withTls(mode, upgrader);
-    }
-
-    private static TlsMode parseMode(String text) {
-        switch (text) {
-            case "off": return TlsMode.OFF;
-            case "on": return TlsMode.ON;
-            case "require": return TlsMode.REQUIRE;
-            default: throw new IllegalArgumentException("--tls-mode must be off, on or require, not \"" + text + "\"");
-        }
     }
 
     /** Blocks until SIGINT or SIGTERM; handling them (not a shutdown hook) lets the server drain and exit 0. */

@@ -11,7 +11,10 @@ import dev.nbdref.wire.Request;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Runs a validated request against the device and sends its reply. Runs on worker threads; several
@@ -30,15 +33,17 @@ final class CommandExecutor {
     private final BlockStatusSource status;
     /** Data per OFFSET_DATA chunk: S45 keeps it within the advertised maximum payload. */
     private final int readChunk;
+    private final ServerBehavior behavior;
 
-    CommandExecutor(Session session, ReplyWriter reply, BufferBudget budget) {
+    CommandExecutor(Session session, ReplyWriter reply, BufferBudget budget, ServerBehavior behavior) {
         this.session = session;
+        this.behavior = behavior;
         this.reply = reply;
         this.budget = budget;
         this.device = session.export().device();
         int maxPayload = (int) Math.min(Integer.toUnsignedLong(session.sizes().maximumPayload()), Integer.MAX_VALUE);
         this.status = new BlockStatusSource(session.export(), session.sizes().minimum(), reply.extended(), maxPayload);
-        this.readChunk = Math.min(READ_CHUNK, maxPayload);
+        this.readChunk = Math.min(Math.min(READ_CHUNK, behavior.maxDataChunk()), maxPayload);
     }
 
     ReplyWriter reply() { return reply; }
@@ -50,6 +55,7 @@ final class CommandExecutor {
     void execute(Request r, ByteBuffer payload, List<MetaContextSelection.Selected> contexts)
             throws IOException, InterruptedException {
         try {
+            if (behavior.shuffle()) Thread.sleep(ThreadLocalRandom.current().nextInt(12)); // completes out of order
             switch (r.command()) {
                 case READ: read(r); return;
                 case WRITE: run(r, () -> device.write(r.offset(), payload, r.has(CommandFlag.FUA))); return;
@@ -150,17 +156,23 @@ final class CommandExecutor {
 
     /**
      * A sparse structured read (S48, S49): zero extents go out as OFFSET_HOLE, data as OFFSET_DATA chunks of at
-     * most {@link #READ_CHUNK} bytes (less when the maximum payload is smaller, S45). Each chunk is read completely before it is sent, so an error is known
-     * before its chunk would go out; it then becomes the final ERROR_OFFSET chunk and nothing overlaps it.
+     * most {@link #READ_CHUNK} bytes (less when the maximum payload is smaller, S45). Each chunk is read
+     * completely before it is sent, so an error is known before its chunk would go out; it then becomes the
+     * final ERROR_OFFSET chunk and nothing overlaps it. Chunks wait in a small window so the last one can carry
+     * DONE; the shuffle profile widens the window and sends it in scrambled order, which the spec allows.
      */
     private final class StructuredRead {
         private final Request r;
         private final long end;
-        private Pending pending; // held back one step, so the last chunk can carry DONE
+        private final List<Pending> window = new ArrayList<>();
+        private final int windowSize = behavior.shuffle() ? 16 : 1;
+        private final Random scramble;
+        private int pushed;
 
         StructuredRead(Request r) {
             this.r = r;
             this.end = r.offset() + r.length();
+            this.scramble = new Random(r.cookie());
         }
 
         void send() throws IOException, InterruptedException {
@@ -179,27 +191,27 @@ final class CommandExecutor {
                     if (pos >= end) break;
                 }
             }
-            flushPending(true);
+            flushWindow(true);
         }
 
         /** False when an error ended the reply. */
         private boolean emitExtent(long pos, long len, boolean zero) throws IOException, InterruptedException {
             if (zero) {
                 for (long at = pos; at < pos + len; at += MAX_HOLE_CHUNK) {
+                    if (injectedFailure(at)) return false;
                     push(new ReplyChunk.OffsetHole(at, (int) Math.min(MAX_HOLE_CHUNK, pos + len - at)), null);
                 }
                 return true;
             }
             for (long at = pos; at < pos + len; at += readChunk) {
+                if (injectedFailure(at)) return false;
                 int n = (int) Math.min(readChunk, pos + len - at);
                 ByteBuffer buf = budget.take(n);
                 try {
                     device.read(at, buf);
                 } catch (IOException | RuntimeException e) {
                     budget.release(buf);
-                    RequestError err = DeviceErrors.of(e);
-                    flushPending(false);
-                    reply.chunk(r, true, new ReplyChunk.ErrorOffset(err.code().value, err.message(), at));
+                    fail(at, DeviceErrors.of(e));
                     return false;
                 }
                 push(new ReplyChunk.OffsetData(at, buf.flip()), buf);
@@ -207,23 +219,38 @@ final class CommandExecutor {
             return true;
         }
 
-        /** Queues a chunk; the one queued before it goes out now, without DONE. */
-        private void push(ReplyChunk chunk, ByteBuffer buffer) throws IOException {
-            flushPending(false);
-            pending = new Pending(chunk, buffer);
+        /** The read-error fault: the second chunk of a read becomes an error instead. */
+        private boolean injectedFailure(long at) throws IOException {
+            if (!behavior.fault().is(ServerBehavior.Fault.Kind.READ_ERROR_CHUNK) || pushed == 0) return false;
+            fail(at, new RequestError(ErrorCode.EIO, "injected fault: read error in the middle of a read"));
+            return true;
         }
 
-        private void flushPending(boolean done) throws IOException {
-            if (pending == null) {
+        private void fail(long at, RequestError err) throws IOException {
+            flushWindow(false);
+            reply.chunk(r, true, new ReplyChunk.ErrorOffset(err.code().value, err.message(), at));
+        }
+
+        private void push(ReplyChunk chunk, ByteBuffer buffer) throws IOException {
+            if (window.size() == windowSize) flushWindow(false);
+            window.add(new Pending(chunk, buffer));
+            pushed++;
+        }
+
+        /** Sends the waiting chunks; with {@code done}, the last of them carries DONE (or a NONE chunk does). */
+        private void flushWindow(boolean done) throws IOException {
+            if (window.isEmpty()) {
                 if (done) reply.chunk(r, true, new ReplyChunk.None());
                 return;
             }
-            Pending p = pending;
-            pending = null;
+            if (behavior.shuffle()) Collections.shuffle(window, scramble);
             try {
-                reply.chunk(r, done, p.chunk());
+                for (int i = 0; i < window.size(); i++) {
+                    reply.chunk(r, done && i == window.size() - 1, window.get(i).chunk());
+                }
             } finally {
-                if (p.buffer() != null) budget.release(p.buffer());
+                for (Pending p : window) if (p.buffer() != null) budget.release(p.buffer());
+                window.clear();
             }
         }
     }

@@ -1,7 +1,7 @@
 package dev.nbdref.server;
 
 import dev.nbdref.conformance.Phase;
-import dev.nbdref.conformance.ViolationRecorder;
+import dev.nbdref.conformance.ConnectionRecorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,13 +63,17 @@ final class Connection implements Runnable {
             ctx.out().close(); // a soft end: over TLS this sends close_notify (S61)
         } catch (HardDisconnect e) {
             log.info("[{}] hard disconnect: {}", ctx.id(), e.getMessage());
+            ctx.recorder().ended("server hard disconnect: " + e.getMessage());
         } catch (SocketTimeoutException e) {
             log.info("[{}] negotiation timed out after {}", ctx.id(), ctx.config().handshakeTimeout());
+            ctx.recorder().ended("negotiation timed out after " + ctx.config().handshakeTimeout().toSeconds() + " s");
         } catch (EOFException e) {
+            ctx.recorder().ended("client closed the connection in the middle of a message");
             ctx.recorder().record("C17", exportName == null ? Phase.OPTIONS : Phase.TRANSMISSION, 0,
                     ctx.in().position(), e.getMessage(), null, "connection closed");
         } catch (SocketException e) {
             log.info("[{}] connection lost: {}", ctx.id(), e.getMessage());
+            ctx.recorder().ended("connection lost: " + e.getMessage());
         } catch (IOException e) {
             log.warn("[{}] I/O error: {}", ctx.id(), e.toString());
         } catch (InterruptedException e) {
@@ -111,5 +115,5 @@ final class Connection implements Runnable {
 
     Instant started() { return started; }
 
-    ViolationRecorder recorder() { return ctx.recorder(); }
+    ConnectionRecorder recorder() { return ctx.recorder(); }
 }

@@ -1,7 +1,7 @@
 package dev.nbdref.server;
 
 import dev.nbdref.conformance.ConnectionReport;
-import dev.nbdref.conformance.ViolationRecorder;
+import dev.nbdref.conformance.ConnectionRecorder;
 import dev.nbdref.spec.RequirementCatalog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,7 +89,7 @@ public final class NbdServer implements AutoCloseable {
                 Socket socket = listener.accept();
                 String id = "c" + nextId.getAndIncrement();
                 ConnectionContext ctx = new ConnectionContext(id, socket, new ClientInput(socket.getInputStream()),
-                        new ReplySender(socket.getOutputStream()), new ViolationRecorder(catalog, id), exports, config,
+                        new ReplySender(socket.getOutputStream()), new ConnectionRecorder(catalog, id), exports, config,
                         () -> shuttingDown);
                 Connection c = new Connection(socket, ctx, budget.slice(CONNECTION_BUDGET), this::ended);
                 connections.add(c);
@@ -104,10 +104,9 @@ public final class NbdServer implements AutoCloseable {
 
     private void ended(Connection c) {
         connections.remove(c);
-        ViolationRecorder r = c.recorder();
+        ConnectionRecorder r = c.recorder();
         try {
-            reports.accept(new ConnectionReport(c.id(), c.peer(), c.started(), Instant.now(), c.exportName(),
-                    r.violations(), r.dropped()));
+            reports.accept(ConnectionReport.of(r, c.peer(), c.started(), Instant.now(), c.exportName()));
         } catch (RuntimeException e) {
             log.error("could not report connection {}", c.id(), e);
         }

@@ -9,6 +9,7 @@ import dev.nbdref.wire.ExportNameReply;
 import dev.nbdref.wire.Greeting;
 import dev.nbdref.wire.InfoBlock;
 import dev.nbdref.wire.InfoRequest;
+import dev.nbdref.wire.MessageSummary;
 import dev.nbdref.wire.MetaContextRequest;
 import dev.nbdref.wire.OptionHeader;
 import dev.nbdref.wire.OptionReply;
@@ -37,38 +38,53 @@ final class OptionNegotiator {
     /** A client still haggling after this many options is cut off. */
     static final int MAX_OPTIONS = 4096;
 
-    private static final int SERVER_FLAGS = HandshakeFlag.FIXED_NEWSTYLE.bit | HandshakeFlag.NO_ZEROES.bit;
     /** The first byte of every TLS handshake record (the ClientHello starts with one). */
     private static final int TLS_HANDSHAKE_RECORD = 0x16;
     private static final Logger log = LoggerFactory.getLogger(OptionNegotiator.class);
 
     private final ConnectionContext ctx;
+    private final ServerBehavior behavior;
+    private final int serverFlags;
     private NegotiationState state;
     private long optionStart;
 
-    OptionNegotiator(ConnectionContext ctx) { this.ctx = ctx; }
+    OptionNegotiator(ConnectionContext ctx) {
+        this.ctx = ctx;
+        this.behavior = ctx.config().behavior();
+        this.serverFlags = HandshakeFlag.FIXED_NEWSTYLE.bit | (behavior.offerNoZeroes() ? HandshakeFlag.NO_ZEROES.bit : 0);
+    }
 
     /** Runs negotiation; empty when the client ended it without choosing an export. */
     Optional<Session> run() throws IOException, HardDisconnect {
-        ctx.out().sendRaw(new Greeting(SERVER_FLAGS).encode()); // S01, S02
+        ctx.out().sendRaw(new Greeting(serverFlags).encode()); // S01, S02
+        ctx.recorder().transcript(Phase.HANDSHAKE, false, -1,
+                String.format("greeting, handshake flags 0x%04x", serverFlags));
+        if (behavior.fault().is(ServerBehavior.Fault.Kind.CLOSE_AFTER_GREETING)) {
+            throw new HardDisconnect("injected fault: close after the greeting");
+        }
         int clientFlags = ByteBuffer.wrap(ctx.in().readExactly(4)).getInt();
+        ctx.recorder().transcript(Phase.HANDSHAKE, true, 0, String.format("client flags 0x%08x", clientFlags));
         checkClientFlags(clientFlags);
         state = new NegotiationState(clientFlags);
         while (true) {
             if (!ctx.in().awaitNextMessage()) {
                 violation("C17", "the client closed the connection during option haggling without NBD_OPT_ABORT",
                         null, "connection closed");
+                ctx.recorder().ended("client closed the connection during negotiation");
                 return Optional.empty();
             }
             Optional<Session> done = nextOption();
-            if (done == null) return Optional.empty();
+            if (done == null) {
+                ctx.recorder().ended("NBD_OPT_ABORT");
+                return Optional.empty();
+            }
             if (done.isPresent()) return done;
         }
     }
 
     private void checkClientFlags(int flags) throws HardDisconnect {
         int unknown = flags & ~HandshakeFlag.knownMask();
-        int unoffered = flags & ~SERVER_FLAGS;
+        int unoffered = flags & ~serverFlags;
         if (unknown != 0 || unoffered != 0) { // S03
             violation("C01", String.format("client flags 0x%08x set bits the server did not offer", flags),
                     ByteBuffer.allocate(4).putInt(flags).array(), "hard disconnect");
@@ -91,8 +107,12 @@ final class OptionNegotiator {
             throw new HardDisconnect("too many options");
         }
         int option = header.option();
+        if (behavior.fault().is(ServerBehavior.Fault.Kind.CLOSE_IN_OPTIONS) && state.optionsSeen > behavior.fault().after()) {
+            throw new HardDisconnect("injected fault: close on option " + state.optionsSeen);
+        }
         if (header.length() > MAX_PARSED_OPTION) return oversized(header, headerBytes);
         byte[] payload = ctx.in().readExactly((int) header.length());
+        ctx.recorder().transcript(Phase.OPTIONS, true, optionStart, MessageSummary.option(option, payload));
         if (!state.fixedNewstyle() && option != OptionType.EXPORT_NAME.value) {
             violation("C02", "a client without NBD_FLAG_C_FIXED_NEWSTYLE sent " + OptionType.nameOf(option),
                     headerBytes, "hard disconnect: it cannot parse option replies");
@@ -104,7 +124,21 @@ final class OptionNegotiator {
             reply(OptionReply.error(option, OptionReplyType.ERR_TLS_REQD, "this server requires TLS: send STARTTLS"));
             return Optional.empty();
         }
+        if (pipelined(option)) {
+            violation("C04", OptionType.nameOf(option) + " was followed by more data before the server replied",
+                    headerBytes, "answered in order");
+        }
         return dispatch(option, payload, headerBytes);
+    }
+
+    /**
+     * C04: bytes already waiting after an option, before its final reply was sent, mean the client did not wait
+     * for it. GO and EXPORT_NAME are left out: a client may send its first request right behind them.
+     */
+    private boolean pipelined(int option) throws IOException {
+        return option != OptionType.GO.value && option != OptionType.EXPORT_NAME.value
+                && option != OptionType.ABORT.value && option != OptionType.STARTTLS.value
+                && ctx.in().available() > 0;
     }
 
     private boolean mustRefuseBeforeTls(int option) {
@@ -158,6 +192,7 @@ final class OptionNegotiator {
     private Optional<Session> dispatch(int option, byte[] payload, byte[] header) throws IOException, HardDisconnect {
         OptionType type = OptionType.of(option);
         if (type == null) return unsupported(option, "unknown option"); // S07
+        if (!offered(type)) return unsupported(option, "not offered by this server's profile");
         switch (type) {
             case EXPORT_NAME: return Optional.of(exportName(payload));
             case ABORT: abort(payload, header); return null;
@@ -170,6 +205,16 @@ final class OptionNegotiator {
             case SET_META_CONTEXT: setMetaContext(payload, header); return Optional.empty();
             case EXTENDED_HEADERS: extendedHeaders(payload, header); return Optional.empty();
             default: return unsupported(option, "not supported by this server");
+        }
+    }
+
+    /** Options a profile may withhold, as a server without those extensions would (S07). */
+    private boolean offered(OptionType type) {
+        switch (type) {
+            case STRUCTURED_REPLY: return behavior.structuredReplies();
+            case EXTENDED_HEADERS: return behavior.extendedHeaders();
+            case LIST_META_CONTEXT: case SET_META_CONTEXT: return behavior.metaContexts();
+            default: return true;
         }
     }
 
@@ -196,6 +241,8 @@ final class OptionNegotiator {
                 .orElseThrow(() -> new HardDisconnect("EXPORT_NAME for unknown or TLS-only export \"" + name + "\""));
         Session session = session(export, false);
         ctx.out().sendRaw(new ExportNameReply(export.size(), session.transmissionFlags(), state.noZeroes()).encode());
+        ctx.recorder().transcript(Phase.OPTIONS, false, -1, String.format("export size=%d flags=0x%x, %s", export.size(),
+                session.transmissionFlags(), state.noZeroes() ? "no padding (NO_ZEROES)" : "124 bytes of padding"));
         return session; // S04: padding omitted only when the client echoed NO_ZEROES
     }
 
@@ -260,6 +307,9 @@ final class OptionNegotiator {
         ctx.in().replace(tls.in());
         ctx.out().replace(tls.out());
         state = state.afterTls();
+        ctx.recorder().transcript(Phase.OPTIONS, false, -1, "TLS handshake done: " + tls.protocol() + " "
+                + tls.cipherSuite() + (tls.peerDn() != null ? ", client " + tls.peerDn() : "")
+                + (tls.pskIdentity() != null ? ", PSK identity " + tls.pskIdentity() : ""));
         log.info("[{}] TLS up: {} {}{}{}", ctx.id(), tls.protocol(), tls.cipherSuite(),
                 tls.peerDn() != null ? ", client " + tls.peerDn() : "",
                 tls.pskIdentity() != null ? ", PSK identity " + tls.pskIdentity() : "");
@@ -433,7 +483,10 @@ final class OptionNegotiator {
         return name == null ? null : ctx.exports().find(name).map(Export::name).orElse(null);
     }
 
-    private void reply(OptionReply r) throws IOException { ctx.out().sendOptionReply(r); }
+    private void reply(OptionReply r) throws IOException {
+        ctx.recorder().transcript(Phase.OPTIONS, false, -1, MessageSummary.reply(r));
+        ctx.out().sendOptionReply(r);
+    }
 
     private void violation(String id, String detail, byte[] excerpt, String reaction) {
         ctx.recorder().record(id, state == null ? Phase.HANDSHAKE : Phase.OPTIONS,

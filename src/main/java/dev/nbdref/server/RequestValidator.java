@@ -1,7 +1,7 @@
 package dev.nbdref.server;
 
 import dev.nbdref.conformance.Phase;
-import dev.nbdref.conformance.ViolationRecorder;
+import dev.nbdref.conformance.ConnectionRecorder;
 import dev.nbdref.spec.CommandFlag;
 import dev.nbdref.spec.CommandType;
 import dev.nbdref.spec.ErrorCode;
@@ -23,9 +23,9 @@ import java.util.Set;
  */
 final class RequestValidator {
     private final Session session;
-    private final ViolationRecorder recorder;
+    private final ConnectionRecorder recorder;
 
-    RequestValidator(Session session, ViolationRecorder recorder) {
+    RequestValidator(Session session, ConnectionRecorder recorder) {
         this.session = session;
         this.recorder = recorder;
     }

@@ -19,9 +19,11 @@ import java.util.List;
  * @param handshakeTimeout how long a client may take to finish negotiating (TLS handshake included)
  * @param tlsMode         NOTLS, SELECTIVETLS or FORCEDTLS
  * @param tls             performs TLS handshakes; null exactly when tlsMode is OFF
+ * @param behavior        what the server offers and any fault it injects (validator profiles)
  */
 public record ServerConfig(String host, int port, List<Export> exports, SizeConstraints sizes, Path report,
-                           Duration shutdownGrace, Duration handshakeTimeout, TlsMode tlsMode, TlsUpgrader tls) {
+                           Duration shutdownGrace, Duration handshakeTimeout, TlsMode tlsMode, TlsUpgrader tls,
+                           ServerBehavior behavior) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 10809;
 
@@ -38,7 +40,8 @@ public record ServerConfig(String host, int port, List<Export> exports, SizeCons
     /** Without TLS. */
     public ServerConfig(String host, int port, List<Export> exports, SizeConstraints sizes, Path report,
                         Duration shutdownGrace, Duration handshakeTimeout) {
-        this(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, TlsMode.OFF, null);
+        this(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, TlsMode.OFF, null,
+                ServerBehavior.standard());
     }
 
     public static ServerConfig of(String host, int port, List<Export> exports) {
@@ -47,15 +50,20 @@ public record ServerConfig(String host, int port, List<Export> exports, SizeCons
     }
 
     public ServerConfig withSizes(SizeConstraints s) {
-        return new ServerConfig(host, port, exports, s, report, shutdownGrace, handshakeTimeout, tlsMode, tls);
+        return new ServerConfig(host, port, exports, s, report, shutdownGrace, handshakeTimeout, tlsMode, tls, behavior);
     }
 
     public ServerConfig withReport(Path r) {
-        return new ServerConfig(host, port, exports, sizes, r, shutdownGrace, handshakeTimeout, tlsMode, tls);
+        return new ServerConfig(host, port, exports, sizes, r, shutdownGrace, handshakeTimeout, tlsMode, tls, behavior);
     }
 
     public ServerConfig withTls(TlsMode mode, TlsUpgrader upgrader) {
-        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, mode, upgrader);
+        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, mode, upgrader,
+                behavior);
+    }
+
+    public ServerConfig withBehavior(ServerBehavior b) {
+        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, tlsMode, tls, b);
     }
 
     /** True when {@code export} may not be used before TLS is up (S27, S28). */

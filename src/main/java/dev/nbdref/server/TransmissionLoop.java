@@ -39,6 +39,12 @@ final class TransmissionLoop {
     private final BufferBudget budget;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private final Set<Long> cookiesInFlight = ConcurrentHashMap.newKeySet();
+    private final ServerBehavior.Fault fault;
+    /** When the first ESHUTDOWN reply went out (nanoTime), or 0. */
+    private volatile long shutdownAnnouncedAt;
+    private boolean ignoredShutdownRecorded;
+    /** A client reacting to ESHUTDOWN has this long before more requests count as ignoring it (C16). */
+    private static final long SHUTDOWN_REACTION_NANOS = 100_000_000L;
     private long index;
 
     TransmissionLoop(ConnectionContext ctx, Session session, ExecutorService workers, BufferBudget budget) {
@@ -47,8 +53,9 @@ final class TransmissionLoop {
         this.workers = workers;
         this.budget = budget;
         this.validator = new RequestValidator(session, ctx.recorder());
+        this.fault = ctx.config().behavior().fault();
         this.executor = new CommandExecutor(session,
-                new ReplyWriter(ctx.out(), session.framing(), cookiesInFlight::remove), budget);
+                new ReplyWriter(ctx.out(), session.framing(), cookiesInFlight::remove), budget, ctx.config().behavior());
     }
 
     /** Serves requests until DISC or the client closes; then waits for every outstanding reply (S61). */
@@ -58,8 +65,10 @@ final class TransmissionLoop {
                 if (!serveOne()) break;
             }
             if (sawDisconnect) {
+                ctx.recorder().ended("NBD_CMD_DISC");
                 checkNothingAfterDisconnect();
             } else {
+                ctx.recorder().ended("client closed the connection without NBD_CMD_DISC");
                 ctx.recorder().record("C17", Phase.TRANSMISSION, index, ctx.in().position(),
                         "the client closed the connection without NBD_CMD_DISC", null, "connection closed");
             }
@@ -89,6 +98,11 @@ final class TransmissionLoop {
         RequestValidator.Position at = new RequestValidator.Position(index, start, header);
         checkMagic(ByteBuffer.wrap(header).getInt(), extended, at);
         Request r = extended ? Request.decodeExtended(header) : Request.decodeCompact(header);
+        ctx.recorder().command(CommandType.nameOf(r.type()));
+        if (fault.is(ServerBehavior.Fault.Kind.CLOSE_IN_TRANSMISSION) && index > fault.after()) {
+            throw new HardDisconnect("injected fault: close on request " + index);
+        }
+        checkReactionToShutdown(r, at);
         long payloadLength = payloadLength(r, extended);
         if (payloadLength > Integer.toUnsignedLong(session.sizes().maximumPayload())) {
             refuseOversizedPayload(r, payloadLength, extended, at);
@@ -102,7 +116,7 @@ final class TransmissionLoop {
             return false;
         }
         Optional<RequestError> error = p.error();
-        if (error.isEmpty() && ctx.isShuttingDown()) { // S69: drain, refuse new work
+        if (error.isEmpty() && refusingNewWork()) { // S69: drain, refuse new work
             error = Optional.of(new RequestError(ErrorCode.ESHUTDOWN, "server is shutting down"));
         }
         if (error.isPresent() || r.command() != CommandType.WRITE) { // only a WRITE keeps its payload
@@ -111,6 +125,25 @@ final class TransmissionLoop {
         }
         dispatch(p.request(), payload, p.contexts(), error);
         return true;
+    }
+
+    private boolean refusingNewWork() {
+        return ctx.isShuttingDown()
+                || (fault.is(ServerBehavior.Fault.Kind.SHUTDOWN_IN_TRANSMISSION) && index > fault.after());
+    }
+
+    /**
+     * C16: after ESHUTDOWN the client must wind down with DISC. Requests already on their way when the reply went
+     * out are excused: only one that arrives well after it counts.
+     */
+    private void checkReactionToShutdown(Request r, RequestValidator.Position at) {
+        long announced = shutdownAnnouncedAt;
+        if (announced != 0 && !ignoredShutdownRecorded && r.command() != CommandType.DISC
+                && System.nanoTime() - announced > SHUTDOWN_REACTION_NANOS) {
+            ctx.recorder().record("C16", Phase.TRANSMISSION, index, at.byteOffset(), CommandType.nameOf(r.type())
+                    + " sent after the server answered ESHUTDOWN", at.header(), "ESHUTDOWN again");
+            ignoredShutdownRecorded = true; // once per connection is enough
+        }
     }
 
     /** A wrong magic cannot be skipped: the stream's framing is lost (C14 for an option sent after GO, else C18). */
@@ -188,6 +221,9 @@ final class TransmissionLoop {
         try {
             if (error.isPresent()) {
                 executor.reply().error(r, error.get());
+                if (error.get().code() == ErrorCode.ESHUTDOWN && shutdownAnnouncedAt == 0) {
+                    shutdownAnnouncedAt = System.nanoTime();
+                }
             } else {
                 executor.execute(r, payload, contexts);
             }

@@ -3,7 +3,6 @@ package dev.nbdref.tls;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.TlsServerProtocol;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
-import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,15 +11,14 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.security.SecureRandom;
 import java.time.Duration;
 
 /**
  * The TLS engine: BouncyCastle's low-level protocol (the only BC API with TLS-PSK, and it does X.509 too, so
- * one code path) over the JDK's JCA crypto, which runs AES-GCM with AES-NI; BC's own pure-Java crypto was an
- * order of magnitude slower. One instance serves every connection: the credentials are immutable and each
- * handshake gets its own {@link NbdTlsServer}.
+ * one code path) over the JDK's JCA crypto ({@link JdkFirstCrypto}). One instance serves every connection:
+ * the credentials are immutable and each handshake gets its own {@link NbdTlsServer}.
  */
 final class BcTlsUpgrader implements TlsUpgrader {
     /** The whole handshake, however the client paces it; as long as a plaintext negotiation may idle per read. */
@@ -29,7 +27,7 @@ final class BcTlsUpgrader implements TlsUpgrader {
     private static final int RECORD_PAYLOAD = 16384;
     private static final Logger log = LoggerFactory.getLogger(BcTlsUpgrader.class);
 
-    private final JcaTlsCrypto crypto = new JcaTlsCryptoProvider().create(new SecureRandom());
+    private final JcaTlsCrypto crypto = JdkFirstCrypto.create();
     private final X509Credentials x509;
     private final PskKeys psk;
     private final ClientCertVerifier verifier;
@@ -51,7 +49,7 @@ final class BcTlsUpgrader implements TlsUpgrader {
         try {
             protocol.accept(server);
         } catch (IOException | RuntimeException e) { // BC reports some malformed input as runtime exceptions
-            String why = describe(e, server);
+            String why = describe(e, server, bounded.reachedEnd());
             log.info("TLS handshake failed: {}", why);
             log.debug("TLS handshake failure in detail", e);
             throw new TlsHandshakeException(why, e);
@@ -70,12 +68,18 @@ final class BcTlsUpgrader implements TlsUpgrader {
         return version == null ? "unknown" : version.getName();
     }
 
-    private static String describe(Exception e, NbdTlsServer server) {
+    /** @param clientClosed the client's stream ended (BC then reports a handshake_failure of its own) */
+    private static String describe(Exception e, NbdTlsServer server, boolean clientClosed) {
         String why;
-        if (e instanceof SocketTimeoutException) why = "timed out: " + e.getMessage();
-        else if (e instanceof EOFException) why = "the client closed the connection";
-        else if (server.alert() != null) why = server.alert();
-        else why = e.toString();
+        if (e instanceof SocketTimeoutException) {
+            why = "timed out: " + e.getMessage();
+        } else if (clientClosed || e instanceof EOFException || e instanceof SocketException) {
+            // GnuTLS clients that reject the server's certificate mostly just disconnect, without an alert.
+            why = "the client closed the connection" + (clientClosed ? "" : " (" + e.getMessage() + ")")
+                    + "; a client that does not accept the server's certificate often does that";
+        } else {
+            why = server.alert() != null ? server.alert() : e.toString();
+        }
         if (!server.unknownPskIdentities().isEmpty()) {
             why += "; the client offered PSK identities not in the keys file: " + server.unknownPskIdentities();
         }

@@ -202,9 +202,13 @@ final class NbdTlsServer extends AbstractTlsServer {
     @Override
     public void notifyAlertRaised(short level, short description, String message, Throwable cause) {
         if (level == AlertLevel.fatal && alert == null) {
-            // BC's message says where it failed ("Failed to read record"); the cause says why.
-            alert = "sent alert " + AlertDescription.getText(description) + (message != null ? ": " + message : "")
-                    + (cause != null && !(cause instanceof TlsFatalAlert) ? " (" + cause + ")" : "");
+            if (cause instanceof TlsFatalAlert) { // raised here or in BC with a reason: "name(code); reason"
+                Throwable why = cause.getCause();
+                alert = "sent alert " + cause.getMessage() + (why != null ? " (" + why + ")" : "");
+            } else { // BC's message says where it failed ("Failed to read record"); the cause says why
+                alert = "sent alert " + AlertDescription.getText(description) + (message != null ? ": " + message : "")
+                        + (cause != null ? " (" + cause + ")" : "");
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.nbdref.tls;
 
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
@@ -21,9 +22,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -103,6 +106,25 @@ public final class PemFiles {
             throw new IllegalStateException("writing to a string cannot fail", e);
         }
         return text.toString();
+    }
+
+    /**
+     * A private key as PKCS#8 PEM ("BEGIN PRIVATE KEY"), which GnuTLS, OpenSSL and nbdref all read. An EC key
+     * also carries its public key, as OpenSSL writes it: the JDK's encoding leaves it out, and GnuTLS 3.7 then
+     * refuses the file ("ASN1 parser: Element was not found").
+     */
+    public static String privateKeyPem(KeyPair keys) {
+        if (!(keys.getPrivate() instanceof ECPrivateKey)) return pem("PRIVATE KEY", keys.getPrivate().getEncoded());
+        SubjectPublicKeyInfo publicInfo = SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
+        ECPrivateKey key = (ECPrivateKey) keys.getPrivate();
+        int orderBits = key.getParams().getOrder().bitLength();
+        org.bouncycastle.asn1.sec.ECPrivateKey inner = new org.bouncycastle.asn1.sec.ECPrivateKey(orderBits, key.getS(),
+                publicInfo.getPublicKeyData(), null);
+        try {
+            return pem("PRIVATE KEY", new PrivateKeyInfo(publicInfo.getAlgorithm(), inner).getEncoded());
+        } catch (IOException e) {
+            throw new IllegalStateException("DER encoding in memory cannot fail", e);
+        }
     }
 
     /**

@@ -54,11 +54,13 @@ public final class PkiGenerator {
      *                     are always there); the first becomes its CN, else localhost
      * @param extraClients names of further client certificates (CN=name), each in clients/NAME/
      * @param pskIdentity  the identity in keys.psk
+     * @param caName       the CA's common name, or null for "nbdref CA" and a random suffix (which tells two PKIs
+     *                     apart in error messages; a shared name makes an impostor CA for rejection tests)
      * @param days         validity of every certificate
      * @param force        replace existing files
      */
-    public record Options(List<String> serverNames, List<String> extraClients, String pskIdentity, KeyType keyType,
-                          int days, boolean force) {
+    public record Options(List<String> serverNames, List<String> extraClients, String pskIdentity, String caName,
+                          KeyType keyType, int days, boolean force) {
         public Options {
             serverNames = List.copyOf(serverNames);
             extraClients = List.copyOf(extraClients);
@@ -99,12 +101,12 @@ public final class PkiGenerator {
         List<PlannedFile> plan = new ArrayList<>();
 
         KeyPair caKeys = issuer.newKeyPair(keyType);
-        String caName = "nbdref CA " + HexFormat.of().formatHex(randomBytes(4)); // tells two PKIs apart in errors
+        String caName = options.caName() != null ? options.caName() : "nbdref CA " + HexFormat.of().formatHex(randomBytes(4));
         X509Certificate ca = issuer.certificateAuthority(caKeys, caName);
         String caPem = certPem(ca);
         plan.add(new PlannedFile(dir.resolve(X509Credentials.CA_CERT), caPem, PemFiles.PUBLIC,
                 "CA certificate CN=" + caName + " (clients trust it; the server checks client certificates with it)"));
-        plan.add(keyFile(dir.resolve("ca-key.pem"), caKeys.getPrivate(), "CA private key (signs certificates; keep it safe)"));
+        plan.add(keyFile(dir.resolve("ca-key.pem"), caKeys, "CA private key (signs certificates; keep it safe)"));
 
         List<String> names = serverNames(options.serverNames());
         String serverCn = options.serverNames().isEmpty() ? "localhost" : options.serverNames().get(0);
@@ -112,7 +114,7 @@ public final class PkiGenerator {
         X509Certificate server = issuer.server(serverKeys.getPublic(), serverCn, altNames(names), ca, caKeys.getPrivate());
         plan.add(new PlannedFile(dir.resolve(X509Credentials.SERVER_CERT), certPem(server), PemFiles.PUBLIC,
                 "server certificate CN=" + serverCn + ", names " + String.join(" ", names)));
-        plan.add(keyFile(dir.resolve(X509Credentials.SERVER_KEY), serverKeys.getPrivate(), "server private key"));
+        plan.add(keyFile(dir.resolve(X509Credentials.SERVER_KEY), serverKeys, "server private key"));
 
         addClient(plan, dir, DEFAULT_CLIENT, issuer, keyType, ca, caKeys.getPrivate(), null);
         for (String name : options.extraClients()) {
@@ -134,7 +136,7 @@ public final class PkiGenerator {
         String dn = cert.getSubjectX500Principal().getName();
         plan.add(new PlannedFile(dir.resolve("client-cert.pem"), certPem(cert), PemFiles.PUBLIC,
                 "client certificate " + dn + " (its DN is what --tls-authz lists)"));
-        plan.add(keyFile(dir.resolve("client-key.pem"), keys.getPrivate(), "client private key for " + dn));
+        plan.add(keyFile(dir.resolve("client-key.pem"), keys, "client private key for " + dn));
         if (caPem != null) {
             plan.add(new PlannedFile(dir.resolve(X509Credentials.CA_CERT), caPem, PemFiles.PUBLIC, "CA certificate (copy)"));
         }
@@ -159,6 +161,9 @@ public final class PkiGenerator {
         String id = o.pskIdentity();
         if (id == null || id.isEmpty() || id.contains(":") || !id.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             throw new IOException("--psk-identity must be printable ASCII without spaces or ':' (the keys file separator)");
+        }
+        if (o.caName() != null && (o.caName().isBlank() || !o.caName().chars().allMatch(c -> c >= 0x20 && c < 0x7f))) {
+            throw new IOException("--ca-name must be printable ASCII and not blank");
         }
         if (o.days() < 1 || o.days() > 36500) throw new IOException("--days must be between 1 and 36500");
     }
@@ -206,9 +211,8 @@ public final class PkiGenerator {
         }
     }
 
-    private static PlannedFile keyFile(Path path, PrivateKey key, String description) {
-        // PKCS#8 ("BEGIN PRIVATE KEY"): what GnuTLS, OpenSSL and nbdref all read, whatever the key type
-        return new PlannedFile(path, PemFiles.pem("PRIVATE KEY", key.getEncoded()), PemFiles.SECRET, description);
+    private static PlannedFile keyFile(Path path, KeyPair keys, String description) {
+        return new PlannedFile(path, PemFiles.privateKeyPem(keys), PemFiles.SECRET, description);
     }
 
     private static String certPem(X509Certificate cert) throws IOException {

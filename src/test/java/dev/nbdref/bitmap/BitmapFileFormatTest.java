@@ -64,7 +64,8 @@ class BitmapFileFormatTest {
         int words = entry + 2 + 2 + 4 + 4 + 8;
         assertCorrupt(new byte[0], "truncated");
         assertCorrupt(Arrays.copyOf(good, 20), "truncated");
-        assertCorrupt(Arrays.copyOf(good, good.length - 5), "truncated");
+        assertCorrupt(Arrays.copyOf(good, good.length - 5), "bytes are left");
+        assertCorrupt(Arrays.copyOf(good, good.length - 2), "truncated");
         assertCorrupt(edit(good, b -> b.put(0, (byte) 'X')), "magic");
         assertCorrupt(edit(good, b -> b.put(29, (byte) (b.get(29) ^ 4))), "header: checksum");
         assertCorrupt(header(good, b -> b.putInt(8, 2)), "version 2");

@@ -103,6 +103,7 @@ class BitmapStoreTest {
     void aSecondServerIsRefusedWhileTheFirstRuns() throws IOException {
         Path image = image("disk.raw", SIZE);
         try (BitmapStore first = BitmapStore.openForServer(image, SIZE)) {
+            assertTrue(first.bitmaps().persistent());
             BitmapStoreInUseException e = assertThrows(BitmapStoreInUseException.class,
                     () -> BitmapStore.openForServer(image, SIZE));
             assertTrue(e.live());

@@ -20,7 +20,7 @@ class ViolationReportWriterTest {
 
     @Test
     void reportIsValidJsonCountingSeverities(@TempDir Path dir) throws Exception {
-        ViolationRecorder rec = new ViolationRecorder(RequirementCatalog.standard(), "c1");
+        ConnectionRecorder rec = new ConnectionRecorder(RequirementCatalog.standard(), "c1");
         rec.record("C19", Phase.TRANSMISSION, 3, 84, "NO_HOLE on WRITE", new byte[] {0x25, 0x60}, "EINVAL reply");
         rec.record("C21", Phase.TRANSMISSION, 4, 112, "FUA on READ", null, "accepted");
         Path out = dir.resolve("sub/report.json");
@@ -39,7 +39,7 @@ class ViolationReportWriterTest {
 
     @Test
     void unknownRequirementIdsAreABugNotAReport() {
-        ViolationRecorder rec = new ViolationRecorder(RequirementCatalog.standard(), "c1");
+        ConnectionRecorder rec = new ConnectionRecorder(RequirementCatalog.standard(), "c1");
         assertThrows(IllegalArgumentException.class,
                 () -> rec.record("C999", Phase.OPTIONS, 1, 0, "x", null, "none"));
         assertTrue(rec.violations().isEmpty());

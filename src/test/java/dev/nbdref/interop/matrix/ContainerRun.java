@@ -2,11 +2,12 @@ package dev.nbdref.interop.matrix;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Volume;
 import dev.nbdref.interop.PeerResult;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.output.OutputFrame.OutputType;
@@ -45,7 +46,10 @@ final class ContainerRun {
                     .withNetworkMode("host")
                     .withEnv("LC_ALL", "C")
                     .withEnv("LANG", "C")
-                    .withFileSystemBind(workdir.toString(), WORKDIR, BindMode.READ_WRITE)
+                    // Bound through the create command rather than withFileSystemBind: that one first checks
+                    // file mounting with a helper image (alpine), which cannot be pulled here and costs minutes.
+                    .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
+                            .withBinds(new Bind(workdir.toString(), new Volume(WORKDIR))))
                     .withWorkingDirectory(WORKDIR)
                     .withCommand("/bin/sh", "-ec", script)
                     .withStartupCheckStrategy(new RunToCompletion().withTimeout(timeout));

@@ -1,7 +1,7 @@
 package dev.nbdref.interop.matrix;
 
 import java.util.List;
-import java.util.Map;
+import tools.jackson.databind.JsonNode;
 
 /**
  * One interop scenario (conformance/scenarios/ID.json, schema spec/schemas/interop-scenario.schema.json):
@@ -17,9 +17,8 @@ record Scenario(String id, String title, List<String> features, List<Requirement
     record Export(String name, String backend, String size, boolean readOnly, String description) {
     }
 
-    /** {@code tls} and {@code bitmaps} are kept as given; the harness reports them unsupported until it can set them up. */
-    record Server(List<Export> exports, Integer minBlock, Map<String, Object> tls, List<Map<String, Object>> bitmaps,
-                  List<String> args) {
+    /** {@code tls} and {@code bitmaps} are kept as given (null, empty when absent); the harness reports them unsupported until it can set them up. */
+    record Server(List<Export> exports, Integer minBlock, JsonNode tls, List<JsonNode> bitmaps, List<String> args) {
         Export firstExport() {
             return exports.get(0);
         }

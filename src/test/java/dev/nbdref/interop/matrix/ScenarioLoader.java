@@ -119,13 +119,10 @@ final class ScenarioLoader {
             exports.add(new Scenario.Export(e.get("name").asString(), e.get("backend").asString(), e.get("size").asString(),
                     e.path("readOnly").asBoolean(false), text(e, "description")));
         }
-        Map<String, Object> tls = s.has("tls") ? JSON.convertValue(s.get("tls"), Map.class) : null;
-        List<Map<String, Object>> bitmaps = new ArrayList<>();
-        for (JsonNode b : s.path("bitmaps")) {
-            bitmaps.add(JSON.convertValue(b, Map.class));
-        }
-        return new Scenario.Server(exports, s.has("minBlock") ? s.get("minBlock").asInt() : null, tls, bitmaps,
-                strings(s.path("args")));
+        List<JsonNode> bitmaps = new ArrayList<>();
+        s.path("bitmaps").forEach(bitmaps::add);
+        return new Scenario.Server(exports, s.has("minBlock") ? s.get("minBlock").asInt() : null, s.get("tls"),
+                bitmaps, strings(s.path("args")));
     }
 
     private static Scenario.Expect expect(JsonNode e) {

@@ -8,13 +8,18 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * Collects the violations of one connection. It records and logs; it never decides how the server
- * reacts (the caller does, and says so in {@code reaction}).
+ * Collects what one connection did: its violations, the transcript of its negotiation, and how many of
+ * each command it sent. It records and logs; it never decides how the server reacts (the caller does, and
+ * says so in {@code reaction}).
  */
-public final class ViolationRecorder {
-    private static final Logger log = LoggerFactory.getLogger(ViolationRecorder.class);
+public final class ConnectionRecorder {
+    /** Negotiation is short for real clients; a hostile one is cut off at 4096 options anyway. */
+    private static final int MAX_TRANSCRIPT = 2000;
+    private static final Logger log = LoggerFactory.getLogger(ConnectionRecorder.class);
     private static final int EXCERPT_BYTES = 64;
     /** A hostile client could trigger millions; past this many only the count grows. */
     private static final int MAX_KEPT = 1000;
@@ -22,9 +27,12 @@ public final class ViolationRecorder {
     private final RequirementCatalog catalog;
     private final String connectionId;
     private final List<Violation> violations = new ArrayList<>();
+    private final List<TranscriptEntry> transcript = new ArrayList<>();
+    private final Map<String, Long> commands = new TreeMap<>();
     private long dropped;
+    private String endReason = "open";
 
-    public ViolationRecorder(RequirementCatalog catalog, String connectionId) {
+    public ConnectionRecorder(RequirementCatalog catalog, String connectionId) {
         this.catalog = catalog;
         this.connectionId = connectionId;
     }
@@ -41,7 +49,24 @@ public final class ViolationRecorder {
         if (violations.size() < MAX_KEPT) violations.add(v); else dropped++;
     }
 
+    /** Adds a negotiation message to the transcript. */
+    public synchronized void transcript(Phase phase, boolean fromClient, long byteOffset, String summary) {
+        if (transcript.size() < MAX_TRANSCRIPT) transcript.add(new TranscriptEntry(phase, fromClient, byteOffset, summary));
+    }
+
+    /** Counts a transmission request by command name (unknown types are counted as "command N"). */
+    public synchronized void command(String name) { commands.merge(name, 1L, Long::sum); }
+
+    /** How the connection ended, in plain words ("NBD_CMD_DISC", "client closed", "hard disconnect: ..."). */
+    public synchronized void ended(String reason) { endReason = reason; }
+
     public synchronized List<Violation> violations() { return List.copyOf(violations); }
+
+    public synchronized List<TranscriptEntry> transcript() { return List.copyOf(transcript); }
+
+    public synchronized Map<String, Long> commands() { return Map.copyOf(commands); }
+
+    public synchronized String endReason() { return endReason; }
 
     /** Violations seen but not kept once {@link #MAX_KEPT} was reached. */
     public synchronized long dropped() { return dropped; }

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 final class Connection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     /** Requests of one connection executing at once; more wait in its queue (bounded by the in-flight limit). */
-    static final int WORKERS_PER_CONNECTION = 16;
+    static final int WORKERS_PER_CONNECTION = 4;
 
     private final Socket socket;
     private final ConnectionContext ctx;

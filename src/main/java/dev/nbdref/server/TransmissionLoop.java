@@ -104,7 +104,7 @@ final class TransmissionLoop {
         }
         checkReactionToShutdown(r, at);
         long payloadLength = payloadLength(r, extended);
-        if (payloadLength > Integer.toUnsignedLong(session.sizes().maximumPayload())) {
+        if (Long.compareUnsigned(payloadLength, Integer.toUnsignedLong(session.sizes().maximumPayload())) > 0) {
             refuseOversizedPayload(r, payloadLength, extended, at);
             return true;
         }
@@ -171,8 +171,8 @@ final class TransmissionLoop {
     private void refuseOversizedPayload(Request r, long length, boolean extended, RequestValidator.Position at)
             throws IOException, HardDisconnect, InterruptedException {
         boolean drop = extended || length > MAX_DISCARDED_PAYLOAD;
-        String detail = CommandType.nameOf(r.type()) + " payload of " + length + " bytes exceeds the maximum payload "
-                + Integer.toUnsignedString(session.sizes().maximumPayload());
+        String detail = CommandType.nameOf(r.type()) + " payload of " + Long.toUnsignedString(length)
+                + " bytes exceeds the maximum payload " + Integer.toUnsignedString(session.sizes().maximumPayload());
         ctx.recorder().record("C28", Phase.TRANSMISSION, index, at.byteOffset(), detail, at.header(),
                 drop ? "hard disconnect" : "payload skipped, EINVAL reply");
         if (drop) throw new HardDisconnect(detail);

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -202,14 +203,21 @@ final class ExtendedClient implements AutoCloseable {
      * header the server used instead (S71), and on a length no reply may have (the extension caps it at 32 bits).
      */
     Chunk readChunk() throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(raw.readExactly(EXTENDED_REPLY_SIZE));
-        int magic = b.getInt();
-        if (magic != Magic.EXTENDED_REPLY) {
-            String kind = magic == Magic.SIMPLE_REPLY ? "a simple reply" : magic == Magic.STRUCTURED_REPLY
-                    ? "a 20-byte structured chunk" : "unknown magic";
-            fail(String.format("S71: expected an extended reply (0x%08x), got %s (0x%08x)", Magic.EXTENDED_REPLY, kind,
-                    magic));
+        int magic = ByteBuffer.wrap(raw.readExactly(4)).getInt();
+        if (magic == Magic.SIMPLE_REPLY) { // read just its 16 bytes, so the failure is immediate and exact
+            ByteBuffer s = ByteBuffer.wrap(raw.readExactly(12));
+            fail(String.format("S71: a 16-byte simple reply (error %d, cookie 0x%016x) on an extended-headers "
+                    + "connection", s.getInt(), s.getLong()));
         }
+        if (magic == Magic.STRUCTURED_REPLY) {
+            ByteBuffer s = ByteBuffer.wrap(raw.readExactly(16));
+            fail(String.format("S71: a 20-byte structured chunk (flags %d, type %d, cookie 0x%016x) on an "
+                    + "extended-headers connection", s.getShort(), s.getShort(), s.getLong()));
+        }
+        if (magic != Magic.EXTENDED_REPLY) {
+            fail(String.format("S71: expected an extended reply (0x%08x), got magic 0x%08x", Magic.EXTENDED_REPLY, magic));
+        }
+        ByteBuffer b = ByteBuffer.wrap(raw.readExactly(EXTENDED_REPLY_SIZE - 4));
         int flags = Short.toUnsignedInt(b.getShort());
         int type = Short.toUnsignedInt(b.getShort());
         long cookie = b.getLong();
@@ -361,7 +369,7 @@ final class ExtendedClient implements AutoCloseable {
         Reply rep = call(req(flags, CommandType.BLOCK_STATUS, offset, length));
         assertEquals(0, rep.error(), "BLOCK_STATUS " + offset + "+" + length);
         assertEquals(contexts.size(), rep.chunks().size(), "S63: one chunk per context: " + rep.chunks());
-        assertEquals(new java.util.TreeSet<>(contexts.values()), new java.util.TreeSet<>(rep.status().keySet()),
+        assertEquals(new TreeSet<>(contexts.values()), new TreeSet<>(rep.status().keySet()),
                 "S63: the negotiated context ids");
         return rep.status();
     }

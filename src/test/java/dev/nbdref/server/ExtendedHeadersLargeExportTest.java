@@ -144,4 +144,40 @@ class ExtendedHeadersLargeExportTest {
             c.disconnect();
         }
     }
+
+    /**
+     * The same export seen by a compact client (structured replies, no extended headers): requests are limited to
+     * 32-bit lengths and status comes in 32-bit BLOCK_STATUS chunks, so holes of several GiB are described by
+     * descriptors below 2^32 that are consecutive from the offset and match the allocation.
+     */
+    @Test
+    @Verifies({"S64", "S66", "S71"})
+    void compactClientsStillGetThirtyTwoBitDescriptors() throws Exception {
+        try (TestServer server = bigServer()) {
+            long dataAt = 10 * GIB;
+            try (ExtendedClient x = ExtendedClient.open(server, "big")) {
+                x.write(dataAt, pattern(65536, 8));
+                x.disconnect();
+            }
+            try (TransmissionClient c = TransmissionClient.open(server, "big", TransmissionClient.Mode.BLOCK_STATUS)) {
+                long length = 0xFFFF_F000L;
+                for (long offset : new long[] {0, 8 * GIB}) {
+                    List<TransmissionClient.Descriptor> ds = c.blockStatus(0, offset, length);
+                    long pos = offset;
+                    for (TransmissionClient.Descriptor d : ds) {
+                        assertTrue(d.length() > 0 && d.length() < FOUR_GIB, "32-bit descriptor " + d);
+                        boolean data = pos >= dataAt && pos < dataAt + 65536;
+                        assertEquals(data ? 0 : HOLE_ZERO, d.flags(), "flags at " + pos + " in " + ds);
+                        pos += d.length();
+                    }
+                    assertTrue(pos <= SIZE, "descriptors stay inside the export: " + ds);
+                    if (offset == 8 * GIB) {
+                        assertEquals(new TransmissionClient.Descriptor(2 * GIB, HOLE_ZERO), ds.get(0), "hole up to the data");
+                        assertEquals(new TransmissionClient.Descriptor(65536, 0), ds.get(1), "the data page");
+                    }
+                }
+                c.disconnect();
+            }
+        }
+    }
 }

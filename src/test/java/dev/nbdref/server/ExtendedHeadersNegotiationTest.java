@@ -40,6 +40,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExtendedHeadersNegotiationTest {
     private static final int BLOCK_STATUS_PAYLOAD = 0x1000;
 
+    /** Compares transmission flags in hex, so a failure names the bits. */
+    private static void assertFlags(int expected, int actual, String what) {
+        assertEquals("0x" + Integer.toHexString(expected), "0x" + Integer.toHexString(actual), what);
+    }
+
     /** INFO for {@code export} on a connection still haggling: the NBD_INFO_EXPORT flags. */
     private static int infoFlags(RawClient c, String export, long size) throws Exception {
         List<byte[]> infos = infosBeforeAck(c.option(OptionType.INFO, info(export)), OptionType.INFO);
@@ -232,6 +237,29 @@ class ExtendedHeadersNegotiationTest {
     }
 
     /**
+     * A refused EXTENDED_HEADERS (it carried data) leaves the client on compact headers, so EXPORT_NAME is still
+     * allowed: it gets the 10-byte export reply (NO_ZEROES) and then 16-byte simple replies.
+     */
+    @Test
+    @Verifies({"C05", "S04", "S40"})
+    void exportNameAfterARefusedExtendedHeadersIsAllowed() throws Exception {
+        try (TestServer server = TestServer.standard()) {
+            try (RawClient c = server.connect()) {
+                c.handshake();
+                assertOnly(c.option(OptionType.EXTENDED_HEADERS, new byte[] {1}), OptionType.EXTENDED_HEADERS,
+                        OptionReplyType.ERR_INVALID);
+                c.sendOption(OptionType.EXPORT_NAME, utf8("disk"));
+                ByteBuffer reply = ByteBuffer.wrap(c.readExactly(10));
+                assertEquals(DISK_SIZE, reply.getLong(), "export size");
+                assertFlags(DISK_FLAGS, Short.toUnsignedInt(reply.getShort()), "EXPORT_NAME flags: compact protocol");
+                NegotiationSupport.assertFlushAnsweredImmediately(c, false);
+                NegotiationSupport.disconnect(c);
+            }
+            assertEquals(List.of("C05"), server.ruleIdsOf(1));
+        }
+    }
+
+    /**
      * NBD_INFO_EXPORT flags after extended headers: SEND_DF is set; BLOCK_STATUS_PAYLOAD (0x1000) is set only for
      * the export a metadata context was selected on, not for another export, not after a SET that selected
      * nothing; GO reports the same flags as the INFO before it.
@@ -243,19 +271,19 @@ class ExtendedHeadersNegotiationTest {
             try (RawClient c = server.connect()) {
                 c.handshake();
                 ExtendedClient.extendedHeaders(c);
-                assertEquals(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "EH, no contexts");
+                assertFlags(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "EH, no contexts");
                 Map<String, Integer> ids = ExtendedClient.setMetaContext(c, "disk", MetaContext.BASE_ALLOCATION);
                 assertEquals(List.of(MetaContext.BASE_ALLOCATION), List.copyOf(ids.keySet()));
-                assertEquals(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, infoFlags(c, "disk", DISK_SIZE),
+                assertFlags(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, infoFlags(c, "disk", DISK_SIZE),
                         "EH and base:allocation selected for disk");
-                assertEquals(RO_FLAGS | SEND_DF, infoFlags(c, "ro", DISK_SIZE), "contexts were selected for disk, not ro");
+                assertFlags(RO_FLAGS | SEND_DF, infoFlags(c, "ro", DISK_SIZE), "contexts were selected for disk, not ro");
                 assertEquals(Map.of(), ExtendedClient.setMetaContext(c, "disk", "base:"), "bare base: selects nothing");
-                assertEquals(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "after a SET that selected nothing");
+                assertFlags(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "after a SET that selected nothing");
                 ids = ExtendedClient.setMetaContext(c, "disk", MetaContext.BASE_ALLOCATION);
                 int fromInfo = infoFlags(c, "disk", DISK_SIZE);
                 try (ExtendedClient x = ExtendedClient.enter(c, "disk", ids)) {
-                    assertEquals(fromInfo, x.transmissionFlags, "S18: GO repeats the INFO flags");
-                    assertEquals(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, x.transmissionFlags);
+                    assertFlags(fromInfo, x.transmissionFlags, "S18: GO repeats the INFO flags");
+                    assertFlags(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, x.transmissionFlags, "GO flags");
                     x.disconnect();
                 }
             }
@@ -276,14 +304,14 @@ class ExtendedHeadersNegotiationTest {
                 c.structuredReplies();
                 Map<String, Integer> ids = ExtendedClient.setMetaContext(c, "disk", MetaContext.BASE_ALLOCATION);
                 assertEquals(1, ids.size(), "S92: base:allocation is selected without extended headers");
-                assertEquals(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "SR + context, no EH");
+                assertFlags(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "SR + context, no EH");
                 ExtendedClient.extendedHeaders(c);
-                assertEquals(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, infoFlags(c, "disk", DISK_SIZE),
+                assertFlags(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, infoFlags(c, "disk", DISK_SIZE),
                         "SR, context, then EH");
                 abort(c);
             }
             try (TransmissionClient t = TransmissionClient.open(server, "disk", TransmissionClient.Mode.BLOCK_STATUS)) {
-                assertEquals(DISK_FLAGS | SEND_DF, t.transmissionFlags, "GO after SR + context, no EH");
+                assertFlags(DISK_FLAGS | SEND_DF, t.transmissionFlags, "GO after SR + context, no EH");
                 t.disconnect();
             }
         }
@@ -299,7 +327,7 @@ class ExtendedHeadersNegotiationTest {
     void clientsWithoutExtendedHeadersKeepTheCompactProtocol() throws Exception {
         try (TestServer server = TestServer.standard()) {
             try (TransmissionClient t = TransmissionClient.open(server, "disk", TransmissionClient.Mode.SIMPLE)) {
-                assertEquals(DISK_FLAGS, t.transmissionFlags, "no DF, no BLOCK_STATUS_PAYLOAD");
+                assertFlags(DISK_FLAGS, t.transmissionFlags, "no DF, no BLOCK_STATUS_PAYLOAD");
                 t.write(0, TransmissionClient.pattern(4096, 9));
                 TransmissionClient.assertBytes(TransmissionClient.pattern(4096, 9), t.read(0, 4096), "simple READ");
                 assertTrue(t.call(t.req(CommandType.FLUSH, 0, 0)).simple(), "FLUSH gets a simple reply");

@@ -7,10 +7,17 @@ import dev.nbdref.spec.CommandFlag;
 import dev.nbdref.spec.CommandType;
 import dev.nbdref.spec.InfoType;
 import dev.nbdref.spec.ReplyType;
+import dev.nbdref.spec.TransmissionFlag;
 import dev.nbdref.testing.Verifies;
 import dev.nbdref.wire.Request;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +30,7 @@ import static dev.nbdref.server.ExtendedClient.assertSingleNone;
 import static dev.nbdref.server.TransmissionClient.assertBytes;
 import static dev.nbdref.server.TransmissionClient.assertZeroes;
 import static dev.nbdref.server.TransmissionClient.pattern;
+import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -283,11 +291,100 @@ class ExtendedHeadersTransmissionTest {
     }
 
     /**
-     * With an advertised maximum payload of 64 KiB, a payload of exactly 64 KiB is accepted (WRITE, and a READ with
-     * PAYLOAD_LEN fails only with EINVAL), while 64 KiB + 1 is a hard disconnect.
+     * A PAYLOAD_LEN length is an unsigned 64-bit value: 2^63 + 4096, 2^64 - 2^32 + 16 and 2^64 - 1 are all far over
+     * the maximum payload, so each is C28 and a hard disconnect. The header is followed by as many bytes as the
+     * low 32 bits of the length say, so a server that truncated the length would read them and answer instead.
      */
     @Test
-    @Verifies({"C28", "S93", "S78"})
+    @Verifies({"C28", "S93"})
+    void payloadLengthsWithTheTopBitSetAreOverTheMaximum() throws Exception {
+        long[] lengths = {0x8000_0000_0000_1000L, 0xFFFF_FFFF_0000_0010L, -1L};
+        List<Executable> checks = new ArrayList<>();
+        try (TestServer server = TestServer.standard()) {
+            for (int i = 0; i < lengths.length; i++) {
+                long length = lengths[i];
+                int connection = i + 1;
+                String what = "PAYLOAD_LEN WRITE of 0x" + Long.toHexString(length) + " bytes";
+                try (ExtendedClient c = ExtendedClient.open(server, "disk")) {
+                    int low = (int) Math.min(Integer.toUnsignedLong((int) length), 8192);
+                    c.send(c.req(PAYLOAD_LEN, CommandType.WRITE, 0, length), pattern(low, 11));
+                    String reaction = reactionTo(c);
+                    checks.add(() -> assertEquals("hard disconnect", reaction, what));
+                }
+                List<String> rules = server.ruleIdsOf(connection);
+                checks.add(() -> assertEquals(List.of("C28"), rules, what));
+            }
+        }
+        assertAll(checks);
+    }
+
+    /** What the server did next: closed the connection, or sent a reply (described). */
+    private static String reactionTo(ExtendedClient c) {
+        try {
+            Chunk ch = c.readChunk();
+            return "a reply chunk instead: " + ch + (ch.type() == ReplyType.ERROR.value
+                    ? " (error " + ch.body().getInt() + ")" : "");
+        } catch (EOFException | SocketException e) {
+            return "hard disconnect";
+        } catch (IOException | AssertionError e) {
+            return "no reply and no disconnect: " + e;
+        }
+    }
+
+    /**
+     * Effect lengths use all 64 bits: READ, TRIM, WRITE_ZEROES and CACHE with length 2^64 - 1, or with an offset
+     * whose sum with the length wraps, are refused (C26) with EINVAL, or ENOSPC for WRITE_ZEROES as for any write
+     * past the end, and the connection stays usable.
+     */
+    @Test
+    @Verifies({"C26", "S80", "S82"})
+    void wrappingEffectLengthsAreEinval() throws Exception {
+        try (TestServer server = TestServer.standard()) {
+            try (ExtendedClient c = ExtendedClient.open(server, "disk")) {
+                for (CommandType t : List.of(CommandType.READ, CommandType.TRIM, CommandType.WRITE_ZEROES,
+                        CommandType.CACHE)) {
+                    int expected = t == CommandType.WRITE_ZEROES ? ENOSPC : EINVAL;
+                    assertSingleError(c.call(c.req(t, 0, -1L)), expected, t + " of 2^64 - 1 bytes");
+                    assertSingleError(c.call(c.req(t, -4096L, 8192)), expected, t + " wrapping past 2^64");
+                }
+                c.assertUsable();
+                c.disconnect();
+            }
+            assertEquals(8, server.ruleIdsOf(1).size(), "C26 each time: " + server.ruleIdsOf(1));
+            assertTrue(server.ruleIdsOf(1).stream().allMatch("C26"::equals), server.ruleIdsOf(1).toString());
+        }
+    }
+
+    /**
+     * A READ with DF (SEND_DF is advertised with extended headers) over data and a hole is one OFFSET_DATA chunk
+     * with DONE, whose header echoes the request offset and whose payload holds the whole range.
+     */
+    @Test
+    @Verifies({"S50", "S71", "S62"})
+    void dfReadIsOneExtendedDataChunk() throws Exception {
+        try (TestServer server = TestServer.standard();
+             ExtendedClient c = ExtendedClient.open(server, "disk")) {
+            assertTrue(c.advertised(TransmissionFlag.SEND_DF), "SEND_DF with extended headers");
+            byte[] d = pattern(4096, 12);
+            c.write(65536, d);
+            Reply rep = c.call(c.req(CommandFlag.DF.bit, CommandType.READ, 65536 - 100, 200_000));
+            assertEquals(0, rep.error());
+            assertEquals(1, rep.chunks().size(), "one chunk: " + rep.chunks());
+            assertEquals(ReplyType.OFFSET_DATA.value, rep.chunks().get(0).type());
+            byte[] expected = new byte[200_000];
+            System.arraycopy(d, 0, expected, 100, d.length);
+            assertBytes(expected, rep.data(), "DF data");
+            c.disconnect();
+        }
+    }
+
+    /**
+     * With an advertised maximum payload of 64 KiB, a payload of exactly 64 KiB is accepted (WRITE, and a READ with
+     * PAYLOAD_LEN fails only with EINVAL), a 192 KiB READ is split into data chunks of at most 64 KiB, and a
+     * 64 KiB + 1 payload is a hard disconnect.
+     */
+    @Test
+    @Verifies({"C28", "S93", "S78", "S45"})
     void payloadLimitFollowsTheAdvertisedMaximum() throws Exception {
         SizeConstraints sizes = new SizeConstraints(1, 4096, 65536);
         try (TestServer server = new TestServer(List.of(new Export("disk", null, new MemoryDevice(DISK), false)),
@@ -299,6 +396,16 @@ class ExtendedHeadersTransmissionTest {
                     byte[] max = pattern(65536, 9);
                     c.write(4096, max);
                     assertBytes(max, c.read(4096, 65536), "64 KiB payload");
+                    byte[] more = pattern(3 * 65536, 13);
+                    for (int i = 0; i < 3; i++) {
+                        c.write(200_000 + 65536L * i, Arrays.copyOfRange(more, 65536 * i, 65536 * (i + 1)));
+                    }
+                    Reply big = c.call(c.req(CommandType.READ, 200_000, more.length));
+                    assertBytes(more, big.data(), "a READ longer than the maximum payload, split into chunks");
+                    for (Chunk ch : big.ofType(ReplyType.OFFSET_DATA)) {
+                        assertTrue(ch.payload().length - 8 <= 65536, "S45: OFFSET_DATA of " + (ch.payload().length - 8)
+                                + " bytes with a 64 KiB maximum payload");
+                    }
                     assertSingleError(c.call(c.req(PAYLOAD_LEN, CommandType.READ, 0, 65536), max), EINVAL,
                             "READ with a 64 KiB payload");
                     c.assertUsable();
@@ -343,6 +450,61 @@ class ExtendedHeadersTransmissionTest {
                 t.disconnect();
             }
             assertEquals(List.of("C20"), server.ruleIdsOf(1));
+        }
+    }
+
+    /**
+     * On the read-only export a PAYLOAD_LEN WRITE is EPERM after its payload is consumed, TRIM and WRITE_ZEROES are
+     * EPERM too, each as one ERROR chunk echoing the offset; the stream stays in sync.
+     */
+    @Test
+    @Verifies({"S56", "S71", "C35", "C22"})
+    void readOnlyRefusalsAreErrorChunks() throws Exception {
+        try (TestServer server = TestServer.standard()) {
+            try (ExtendedClient c = ExtendedClient.open(server, "ro")) {
+                byte[] decoy = new Request(0, CommandType.FLUSH.value, 0xDEC0DEL, 0, 0).encodeExtended();
+                assertSingleError(c.call(c.writeReq(0, 512, decoy.length), decoy), 1, "WRITE on ro");
+                assertSingleError(c.call(c.req(CommandType.TRIM, 1024, 4096)), 1, "TRIM on ro");
+                assertSingleError(c.call(c.req(CommandType.WRITE_ZEROES, 2048, 4096)), 1, "WRITE_ZEROES on ro");
+                c.assertUsable();
+                c.disconnect();
+            }
+            assertEquals(List.of("C35", "C22", "C22"), server.ruleIdsOf(1));
+        }
+    }
+
+    /**
+     * Four 8 MiB READs in flight at once, each answered in several chunks that may interleave with the others':
+     * every chunk carries its own request's cookie and offset, and each reply reassembles to the right bytes.
+     */
+    @Test
+    @Verifies({"S71", "S39", "S42", "S48"})
+    void interleavedMultiChunkReadsEchoTheirOwnOffsets() throws Exception {
+        int size = 24 * MIB;
+        try (TestServer server = new TestServer(List.of(new Export("big", null, new MemoryDevice(size), false)));
+             ExtendedClient c = ExtendedClient.open(server, "big")) {
+            byte[] model = new byte[size];
+            for (int i = 0; i < 5; i++) {
+                byte[] d = pattern(4 * MIB, 20 + i);
+                c.write((long) i * 4 * MIB + 12345, d);
+                System.arraycopy(d, 0, model, i * 4 * MIB + 12345, d.length);
+            }
+            Map<Long, Request> sent = new LinkedHashMap<>();
+            long[] offsets = {0, 3 * MIB + 7, 9 * MIB + 512, 15 * MIB + 1};
+            for (long off : offsets) {
+                Request r = c.req(CommandType.READ, off, 8 * MIB);
+                sent.put(r.cookie(), r);
+                c.send(r);
+            }
+            Map<Long, Reply> replies = c.readReplies(sent); // decode() checks each chunk's cookie and offset
+            for (Reply rep : replies.values()) {
+                Request r = sent.get(rep.cookie());
+                assertEquals(0, rep.error(), "READ at " + r.offset());
+                assertTrue(rep.chunks().size() >= 2, "8 MiB takes more than one chunk: " + rep.chunks());
+                byte[] expected = Arrays.copyOfRange(model, (int) r.offset(), (int) (r.offset() + r.length()));
+                assertBytes(expected, rep.data(), "READ at " + r.offset());
+            }
+            c.disconnect();
         }
     }
 

@@ -8,6 +8,8 @@
 #   container-peers.sh stop         stop the dockerd that `start` started (by its pid file); leaves others alone
 #   container-peers.sh status       say whether the engine answers and which peer images it holds
 #   container-peers.sh env          print the environment Testcontainers needs, for eval "$(... env)"
+#   container-peers.sh matrix [MVN] run only the container interop matrix on demand: start, build, mvn verify
+#                                   -Dit.test=ContainerMatrixInteropTest MVN..., stop (when this call started it)
 #
 # The engine listens on unix:///run/nbdref-docker.sock and keeps images in /var/lib/nbdref-docker, so images
 # built once survive between runs. Containers use host networking only: the engine has no bridge at all.
@@ -110,6 +112,18 @@ status() {
     --format '{{.Repository}}:{{.Tag}}  {{.Size}}  created {{.CreatedSince}}'
 }
 
+# The matrix alone, on demand; extra arguments go to Maven (e.g. -Dnbdref.interop.peers=trixie).
+matrix() {
+  local was_running=0
+  answers && was_running=1
+  start || die "no Docker engine: the matrix cannot run"
+  ((was_running)) || trap "'$0' stop" EXIT
+  build
+  export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
+  (cd "$root" && mvn -B verify -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false \
+      -Dit.test=ContainerMatrixInteropTest "$@")
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
@@ -120,5 +134,6 @@ case "${1:-}" in
     echo "export TESTCONTAINERS_RYUK_DISABLED=true"
     echo "export TESTCONTAINERS_HOST_OVERRIDE=localhost"
     ;;
-  *) die "usage: $0 start|build [--dockerfile] [--force]|stop|status|env" ;;
+  matrix) shift; matrix "$@" ;;
+  *) die "usage: $0 start|build [--dockerfile] [--force]|stop|status|env|matrix [MAVEN ARGS]" ;;
 esac

@@ -50,4 +50,20 @@ java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.s
 [[ "${java_major%%.*}" =~ ^[0-9]+$ ]] && (( ${java_major%%.*} >= 17 )) \
   || die "java is version '${java_major}', need 17 or newer"
 
+# The container interop matrix (scripts/container-peers.sh): a Docker engine and debootstrap for the offline
+# peer images. Optional: without them the matrix skips itself (it fails only when CI=true). A machine that
+# already has a Docker engine (e.g. Docker CE, which conflicts with docker.io) keeps it.
+container_missing=()
+command -v dockerd >/dev/null 2>&1 || installed docker.io || container_missing+=(docker.io)
+installed debootstrap || container_missing+=(debootstrap)
+if ((${#container_missing[@]})); then
+  if [[ "$(id -u)" == 0 ]]; then
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update && apt-get install -y --no-install-recommends "${container_missing[@]}"; } \
+      || log "WARNING: could not install ${container_missing[*]}: the container interop matrix will not run"
+  else
+    log "WARNING: ${container_missing[*]} missing and not root: the container interop matrix will not run"
+  fi
+fi
+
 log "ok: peers installed, java ${java_major}, maven at $(command -v mvn)"

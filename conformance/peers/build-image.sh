@@ -8,8 +8,8 @@
 #
 # The image is labelled dev.nbdref.recipe=<sha256 of NAME/peer.conf, NAME/Dockerfile and this script>; when an
 # image of that tag already carries the same label the build is skipped. The offline build keeps the root file
-# system tarball and the downloaded .debs under $NBDREF_PEER_CACHE (default /var/lib/nbdref-docker/nbdref-cache),
-# so a rebuild after the image was removed is a docker import only.
+# system tarball (keyed by suite and package list) and the downloaded .debs under $NBDREF_PEER_CACHE (default
+# /var/lib/nbdref-docker/nbdref-cache), so rebuilding an image whose packages did not change is a docker import.
 #
 # Environment: DOCKER_HOST (default unix:///run/nbdref-docker.sock, the private engine of
 # scripts/container-peers.sh), NBDREF_DEBIAN_MIRROR (default: the deb.debian.org-style mirror configured in
@@ -83,7 +83,10 @@ mirror() {
 [[ "$(id -u)" == 0 ]] || die "the offline build runs debootstrap and needs root"
 command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
 mkdir -p "$cache/debs-$SUITE"
-tarball="$cache/rootfs-$name-$recipe.tar"
+# The root file system depends only on the suite and the package list: editing this script or the Dockerfile
+# re-imports the cached tarball (seconds) instead of running debootstrap again (minutes).
+rootfs_key="$(printf '%s\n' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-16)"
+tarball="$cache/rootfs-$name-$rootfs_key.tar"
 if [[ -f "$tarball" ]]; then
   log "using cached root file system $tarball"
 else
@@ -102,13 +105,18 @@ else
   tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" .
   mv "$tarball.tmp" "$tarball"
   rm -rf "$rootfs"
-  find "$cache" -maxdepth 1 -name "rootfs-$name-*.tar" ! -name "rootfs-$name-$recipe.tar" -delete
+  find "$cache" -maxdepth 1 -name "rootfs-$name-*.tar" ! -name "rootfs-$name-$rootfs_key.tar" -delete
   log "root file system for $name ready after $((SECONDS - started)) s"
 fi
 
+previous="$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
 docker import \
   --change "LABEL dev.nbdref.peer=$name dev.nbdref.recipe=$recipe" \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8' \
   --change 'CMD ["/bin/sh"]' \
   "$tarball" "$IMAGE" > /dev/null
+# The image the tag pointed to before is now dangling: remove it (unless a container still uses it).
+if [[ -n "$previous" && "$previous" != "$(docker image inspect --format '{{.Id}}' "$IMAGE")" ]]; then
+  docker image rm "$previous" > /dev/null 2>&1 || true
+fi
 log "built $IMAGE (recipe $recipe) offline in $((SECONDS - started)) s"

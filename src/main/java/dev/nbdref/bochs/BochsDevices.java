@@ -9,22 +9,18 @@ public final class BochsDevices {
     private BochsDevices() {}
 
     /**
-     * Opens {@code path} as a block device, lenient as qemu is. Only Growing images can be writable;
-     * a redolog's base is found by Bochs' naming convention (BASE.redolog).
+     * Opens {@code path} as a block device. Read-only devices read leniently, as qemu does; a writable one must
+     * be a strictly valid Growing image. A redolog's base is found by Bochs' naming convention (BASE.redolog).
      */
     public static BlockDevice open(Path path, boolean readOnly) throws IOException {
-        Subtype subtype = peekSubtype(path);
-        if (subtype == Subtype.GROWING) return GrowingDevice.open(path, readOnly, ReadOptions.LENIENT);
-        if (!readOnly) {
-            throw new IOException(path + " is a " + subtype.text() + " redolog: only Growing images can be"
-                    + " served writable (drop ,rw)");
-        }
-        return RedologDevice.open(path, null, ReadOptions.LENIENT);
-    }
-
-    private static Subtype peekSubtype(Path path) throws IOException {
-        try (BochsImage image = BochsImage.open(path, ReadOptions.LENIENT)) {
-            return image.header().subtype();
+        if (!readOnly) return GrowingDevice.open(path, false, ReadOptions.STRICT);
+        BochsImage image = BochsImage.open(path, ReadOptions.LENIENT);
+        try {
+            if (image.header().subtype() == Subtype.GROWING) return GrowingDevice.over(image, false);
+            return RedologDevice.over(BochsDisk.over(image, null));
+        } catch (IOException | RuntimeException e) {
+            image.close();
+            throw e;
         }
     }
 }

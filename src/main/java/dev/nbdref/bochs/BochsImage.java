@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -37,7 +38,7 @@ public final class BochsImage implements Closeable {
         this.parsed = parsed;
         this.geometry = parsed.header().geometry();
         this.catalog = catalog;
-        this.bitmaps = new BitmapCache(channel, geometry);
+        this.bitmaps = new BitmapCache(channel, geometry, fileSize);
         this.fileSize = fileSize;
         this.notes = List.copyOf(notes);
     }
@@ -48,6 +49,7 @@ public final class BochsImage implements Closeable {
     }
 
     static BochsImage open(Path path, ReadOptions options, boolean writable) throws IOException {
+        if (!Files.exists(path)) throw new NoSuchFileException(path.toString(), null, "no such file");
         if (!Files.readAttributes(path, BasicFileAttributes.class).isRegularFile()) {
             throw new IOException(path + " is not a regular file");
         }

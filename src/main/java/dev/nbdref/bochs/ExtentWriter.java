@@ -164,6 +164,7 @@ final class ExtentWriter {
             } else {
                 ImageIo.writeZeroes(channel, start, geometry.strideBytes()); // an orphan left by a crash
             }
+            if (end > fileEnd) bitmaps.fileGrew(end - fileEnd);
             fileEnd = Math.max(fileEnd, end);
             nextPhysical++;
             return physical;

@@ -32,15 +32,20 @@ public final class GrowingDevice implements BlockDevice {
     public static GrowingDevice open(Path path, boolean readOnly, ReadOptions options) throws IOException {
         BochsImage image = BochsImage.open(path, readOnly ? options : ReadOptions.STRICT, !readOnly);
         try {
-            if (image.header().subtype() != Subtype.GROWING) {
-                throw new IOException(path + " is a " + image.header().subtype().text()
-                        + " redolog, not a Growing image");
-            }
-            return new GrowingDevice(BochsDisk.over(image, null), readOnly ? null : new ExtentWriter(image));
+            return over(image, !readOnly);
         } catch (IOException | RuntimeException e) {
             image.close();
             throw e;
         }
+    }
+
+    /** Wraps an open Growing image (opened writable when {@code writable}); takes ownership of it. */
+    static GrowingDevice over(BochsImage image, boolean writable) throws IOException {
+        if (image.header().subtype() != Subtype.GROWING) {
+            throw new IOException(image.path() + " is a " + image.header().subtype().text()
+                    + " redolog: only Growing images can be " + (writable ? "written" : "read alone"));
+        }
+        return new GrowingDevice(BochsDisk.over(image, null), writable ? new ExtentWriter(image) : null);
     }
 
     @Override

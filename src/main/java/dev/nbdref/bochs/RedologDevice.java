@@ -24,10 +24,14 @@ public final class RedologDevice implements LayeredDevice {
 
     /** Opens a redolog; {@code base} null finds the base by Bochs' naming (BASE.redolog). */
     public static RedologDevice open(Path redolog, Path base, ReadOptions options) throws IOException {
-        BochsDisk disk = BochsDisk.open(redolog, base, options);
+        return over(BochsDisk.open(redolog, base, options));
+    }
+
+    /** Wraps an open redolog with its base; takes ownership of it. */
+    static RedologDevice over(BochsDisk disk) throws IOException {
         if (!disk.hasBase()) {
             disk.close();
-            throw new IOException(redolog + " is a Growing image, not a redolog");
+            throw new IOException(disk.image().path() + " is a Growing image, not a redolog");
         }
         return new RedologDevice(disk);
     }

@@ -35,11 +35,20 @@ final class BochsConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         try (BochsDisk disk = BochsDisk.open(image, reading.base, reading.options())) {
+            refuseToOverwrite(disk.image().path());
+            if (disk.basePath() != null) refuseToOverwrite(disk.basePath());
             RawExporter.export(disk, out);
             return 0;
         } catch (BochsFormatException e) {
             Files.deleteIfExists(out);
             return BochsCommand.invalid(spec.commandLine().getErr(), "convert", image, e);
+        }
+    }
+
+    /** Converting onto the image itself (or its base) would truncate what is being read. */
+    private void refuseToOverwrite(Path input) throws IOException {
+        if (Files.exists(out) && Files.isSameFile(out, input)) {
+            throw new IllegalArgumentException(out + " is the image being converted; choose another output");
         }
     }
 }

@@ -93,7 +93,8 @@ final class BochsInfoCommand implements Callable<Integer> {
 
     /** "valid", or the strict failure: a redolog is judged together with its base. */
     private String strictVerdict() throws IOException {
-        try (BochsDisk ignored = BochsDisk.open(image, reading.base, new ReadOptions(Mode.STRICT, reading.v1Heuristic))) {
+        try {
+            BochsDisk.open(image, reading.base, new ReadOptions(Mode.STRICT, reading.v1Heuristic)).close();
             return "valid";
         } catch (BochsFormatException e) {
             return "invalid: " + e.describe();

@@ -18,8 +18,11 @@ import java.util.List;
  * @param minBlock null when not set
  * @param report   null when not set
  * @param tls      the "tls" object; its fields are null when not set
+ * @param bitmaps  "EXPORT:NAME[:GRANULARITY]" entries, as --bitmap takes them
+ * @param manage   the management socket, or null
  */
-record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Path report, Tls tls) {
+record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Path report, Tls tls,
+                  List<String> bitmaps, Path manage) {
 
     /** The "tls" section; each field null when absent. */
     record Tls(String mode, Path x509, Path psk, Boolean verifyPeer, List<String> authz) {
@@ -46,7 +49,14 @@ record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Pat
         }
         return new ConfigFile(text(root, "listen"), exports,
                 root.has("minBlock") ? root.get("minBlock").asInt() : null,
-                root.has("report") ? Path.of(root.get("report").asString()) : null, tls(root.path("tls")));
+                root.has("report") ? Path.of(root.get("report").asString()) : null, tls(root.path("tls")),
+                strings(root.path("bitmaps")), root.has("manage") ? Path.of(root.get("manage").asString()) : null);
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : array) out.add(n.asString());
+        return out;
     }
 
     private static Tls tls(JsonNode t) {

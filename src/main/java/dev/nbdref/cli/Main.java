@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The nbdref command line. */
 @Command(name = "nbdref", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "A spec-driven NBD reference server and conformance kit.",
-        subcommands = {ServeCommand.class, BitmapCommand.class, PkiCommand.class, BochsCommand.class})
+        subcommands = {ServeCommand.class, CheckClientCommand.class, BitmapCommand.class, PkiCommand.class, BochsCommand.class})
 public final class Main implements Runnable {
 
     @Override

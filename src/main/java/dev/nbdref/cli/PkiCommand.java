@@ -10,6 +10,7 @@ import picocli.CommandLine.Spec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code nbdref pki}: test credentials for TLS, in the layout qemu, nbdkit, libnbd and nbd-client read. */
@@ -70,7 +71,7 @@ final class PkiCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             PkiGenerator.KeyType type;
-            switch (keyType) {
+            switch (keyType.toLowerCase(Locale.ROOT)) {
                 case "rsa": type = PkiGenerator.KeyType.RSA; break;
                 case "ec": type = PkiGenerator.KeyType.EC; break;
                 default: throw new IllegalArgumentException("--key-type must be rsa or ec, not \"" + keyType + "\"");

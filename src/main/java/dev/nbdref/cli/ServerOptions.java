@@ -1,5 +1,6 @@
 package dev.nbdref.cli;
 
+import dev.nbdref.bitmap.BitmapSpec;
 import dev.nbdref.server.Export;
 import dev.nbdref.server.ServerConfig;
 import dev.nbdref.server.SizeConstraints;
@@ -56,9 +57,26 @@ final class ServerOptions {
             description = "Allow only clients whose certificate subject is DN (RFC 2253; repeatable).")
     List<String> tlsAuthz = new ArrayList<>();
 
+    @Option(names = "--bitmap", paramLabel = "EXPORT:NAME[:GRANULARITY]",
+            description = {"A dirty bitmap on a writable export, served as qemu:dirty-bitmap:NAME (repeatable).",
+                    "Granularity: a power of two from 512 to 64M (default 64K). File exports keep bitmaps beside",
+                    "the image (IMAGE.nbdref-bitmaps) across restarts; after a crash they come back all dirty."})
+    List<String> bitmaps = new ArrayList<>();
+
+    @Option(names = "--manage", paramLabel = "SOCKET",
+            description = "Unix socket for managing bitmaps while serving (JSON lines; see spec/management.md).")
+    Path manage;
+
     @Option(names = "--report", paramLabel = "FILE",
             description = "Write the client violations seen so far as JSON each time a connection ends.")
     Path report;
+
+    /** The management socket path (flag, else config file), or null. */
+    Path manageSocket() throws IOException {
+        if (manage != null) return manage;
+        ConfigFile file = config == null ? null : ConfigFile.load(config);
+        return file == null ? null : file.manage();
+    }
 
     ServerConfig buildConfig() throws IOException {
         ConfigFile file = config == null ? null : ConfigFile.load(config);
@@ -70,7 +88,17 @@ final class ServerOptions {
         for (String e : exports) specs.add(ExportSpec.parse(e));
         if (specs.isEmpty()) specs.add(ExportSpec.parse("default=memory:1G"));
         List<Export> opened = new ArrayList<>();
-        for (ExportSpec s : specs) opened.add(DeviceFactory.open(s));
+        List<BitmapSpec> bitmapSpecs = new ArrayList<>();
+        if (file != null) for (String b : file.bitmaps()) bitmapSpecs.add(BitmapSpec.parse(b));
+        for (String b : bitmaps) bitmapSpecs.add(BitmapSpec.parse(b));
+        for (BitmapSpec b : bitmapSpecs) {
+            if (specs.stream().noneMatch(s -> s.name().equals(b.export()))) {
+                throw new IllegalArgumentException("--bitmap " + b.export() + ":" + b.name() + " names no export");
+            }
+        }
+        for (ExportSpec s : specs) {
+            opened.add(DeviceFactory.open(s, bitmapSpecs.stream().filter(b -> b.export().equals(s.name())).toList()));
+        }
         Integer min = minBlock != null ? minBlock : file != null ? file.minBlock() : null;
         Path reportPath = report != null ? report : file != null ? file.report() : null;
         ServerConfig cfg = ServerConfig.of(at.host(), at.port(), opened)

@@ -69,14 +69,14 @@ final class BcTlsUpgrader implements TlsUpgrader {
     }
 
     /** @param clientClosed the client's stream ended (BC then reports a handshake_failure of its own) */
-    private static String describe(Exception e, NbdTlsServer server, boolean clientClosed) {
+    private String describe(Exception e, NbdTlsServer server, boolean clientClosed) {
         String why;
         if (e instanceof SocketTimeoutException) {
             why = "timed out: " + e.getMessage();
         } else if (clientClosed || e instanceof EOFException || e instanceof SocketException) {
             // GnuTLS clients that reject the server's certificate mostly just disconnect, without an alert.
             why = "the client closed the connection" + (clientClosed ? "" : " (" + e.getMessage() + ")")
-                    + "; a client that does not accept the server's certificate often does that";
+                    + (x509 != null ? "; a client that does not accept the server's certificate often does that" : "");
         } else {
             why = server.alert() != null ? server.alert() : e.toString();
         }

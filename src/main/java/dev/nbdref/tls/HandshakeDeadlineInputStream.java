@@ -61,7 +61,8 @@ final class HandshakeDeadlineInputStream extends FilterInputStream {
 
     private void check() throws SocketTimeoutException {
         if (armed && System.nanoTime() - deadlineNanos > 0) {
-            throw new SocketTimeoutException("the TLS handshake took longer than " + budget.toSeconds() + " s");
+            String limit = budget.toMillis() % 1000 == 0 ? budget.toSeconds() + " s" : budget.toMillis() + " ms";
+            throw new SocketTimeoutException("the TLS handshake took longer than " + limit);
         }
     }
 }

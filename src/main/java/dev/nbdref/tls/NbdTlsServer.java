@@ -128,7 +128,7 @@ final class NbdTlsServer extends AbstractTlsServer {
         return null;
     }
 
-    /** TLS 1.2 PSK (DHE-PSK, ECDHE-PSK). BC asks for this whatever the suite; null when PSK is not configured. */
+    /** TLS 1.2 PSK: BC asks for this once the client has picked a DHE-PSK or ECDHE-PSK suite. */
     @Override
     public TlsPSKIdentityManager getPSKIdentityManager() {
         if (psk == null) return null;

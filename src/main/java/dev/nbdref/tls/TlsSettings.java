@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * TLS credentials and client policy as configured.
+ * TLS credentials and client policy as configured. With both X.509 and PSK configured the server offers both
+ * and the client's offer decides: a TLS 1.3 client that offers a known PSK identity gets PSK, any other gets the
+ * certificate; in TLS 1.2 the cipher suite the client picks decides.
  *
  * @param x509Dir    a directory in qemu/nbdkit layout (ca-cert.pem, server-cert.pem, server-key.pem), or null
  * @param pskFile    a keys file of {@code identity:hexkey} lines, or null

@@ -41,14 +41,24 @@ public final class MessageSummary {
         if (t == null) return name;
         if (t.isError()) return r.payload().length == 0 ? name : name + " \"" + text(r.payload(), 0) + "\"";
         switch (t) {
-            case SERVER: return name + " " + quote(text(r.payload(), 4).substring(0, Math.min(p.getInt(0), r.payload().length - 4)));
-            case META_CONTEXT: return name + " id=" + p.getInt() + " " + quote(text(r.payload(), 4));
+            case SERVER: return name + " " + quote(serverName(r.payload()));
+            case META_CONTEXT:
+                return p.remaining() < 4 ? name : name + " id=" + p.getInt() + " " + quote(text(r.payload(), 4));
             case INFO: return name + " " + info(p);
             default: return name;
         }
     }
 
+    /** The name of an NBD_REP_SERVER payload: its u32 length is in bytes and may not fit the payload. */
+    private static String serverName(byte[] payload) {
+        if (payload.length < 4) return "";
+        long length = Integer.toUnsignedLong(ByteBuffer.wrap(payload).getInt());
+        int n = (int) Math.min(length, payload.length - 4);
+        return new String(payload, 4, n, StandardCharsets.UTF_8);
+    }
+
     private static String info(ByteBuffer p) {
+        if (p.remaining() < 2) return "(empty)";
         int type = Short.toUnsignedInt(p.getShort());
         InfoType t = InfoType.of(type);
         if (t == InfoType.EXPORT && p.remaining() >= 10) {

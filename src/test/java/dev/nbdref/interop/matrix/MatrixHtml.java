@@ -136,7 +136,7 @@ final class MatrixHtml {
         String label;
         if (pass + failed.size() + unsupported.size() == 0) {
             css = "none";
-            label = "no scenario";
+            label = "no scenario run";
         } else if (!failed.isEmpty()) {
             css = pass > 0 ? "partial" : "fail";
             label = "fail " + failed.size() + "/" + (pass + failed.size());

@@ -91,6 +91,10 @@ final class MatrixReport {
         root.put("durationSeconds", Duration.between(started, Instant.now()).toMillis() / 1000.0);
         ObjectNode server = root.putObject("server");
         server.put("jar", System.getProperty("nbdref.jar", "target/nbdref.jar"));
+        String command = System.getProperty("nbdref.command", "");
+        if (!command.isBlank()) {
+            server.put("command", command.strip());
+        }
         ArrayNode caps = server.putArray("capabilities");
         serverCapabilities.stream().sorted().forEach(caps::add);
         ArrayNode peerList = root.putArray("peers");
@@ -178,7 +182,7 @@ final class MatrixReport {
         return n;
     }
 
-    /** Validates and writes latest.json and latest.html into {@code dir}; returns the JSON path. */
+    /** Validates and writes latest.json, latest.html and latest-junit.xml into {@code dir}; returns the JSON path. */
     Path write(Path dir, List<String> regressions) {
         ObjectNode json = toJson(regressions);
         JsonSchemas.validate(json, SCHEMA);
@@ -187,6 +191,7 @@ final class MatrixReport {
             Path out = dir.resolve("latest.json");
             atomicWrite(out, JSON.writeValueAsString(json) + "\n");
             atomicWrite(dir.resolve("latest.html"), MatrixHtml.render(json));
+            atomicWrite(dir.resolve("latest-junit.xml"), MatrixJunitXml.render(json));
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the interop report to " + dir, e);

@@ -81,6 +81,14 @@ public final class ViolationReportWriter {
         return v;
     }
 
+    private static void trySetReadable(Path file) {
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (IOException | UnsupportedOperationException e) {
+            // not POSIX: the file keeps its default permissions
+        }
+    }
+
     private void write() {
         ObjectNode root = toJson();
         JsonSchemas.validate(root, SCHEMA);
@@ -89,6 +97,7 @@ public final class ViolationReportWriter {
             Files.createDirectories(parent);
             Path tmp = Files.createTempFile(parent, ".nbdref-report", ".tmp");
             Files.writeString(tmp, json.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+            trySetReadable(tmp); // temp files are created private; a report is for others to read
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write report " + path, e);

@@ -14,6 +14,8 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -28,6 +30,8 @@ final class Connection implements Runnable {
     private final BufferBudget budget;
     private final ConnectionListener listener;
     private final Instant started = Instant.now();
+    private final ScheduledExecutorService timers;
+    private volatile boolean negotiationExpired;
     private volatile String exportName;
 
     /** Told when a connection ends, with what was recorded. */
@@ -35,9 +39,11 @@ final class Connection implements Runnable {
         void ended(Connection connection);
     }
 
-    Connection(Socket socket, ConnectionContext ctx, BufferBudget budget, ConnectionListener listener) {
+    Connection(Socket socket, ConnectionContext ctx, BufferBudget budget, ConnectionListener listener,
+               ScheduledExecutorService timers) {
         this.socket = socket;
         this.ctx = ctx;
+        this.timers = timers;
         this.budget = budget;
         this.listener = listener;
     }
@@ -48,7 +54,16 @@ final class Connection implements Runnable {
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout((int) ctx.config().handshakeTimeout().toMillis());
-            Optional<Session> session = new OptionNegotiator(ctx).run();
+            // SO_TIMEOUT bounds each read; this bounds the whole negotiation, so a client dribbling a byte at a
+            // time cannot hold a connection (and its thread) forever.
+            ScheduledFuture<?> deadline = timers.schedule(this::expireNegotiation,
+                    ctx.config().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            Optional<Session> session;
+            try {
+                session = new OptionNegotiator(ctx).run();
+            } finally {
+                deadline.cancel(false);
+            }
             if (session.isPresent()) {
                 exportName = session.get().export().name();
                 socket.setSoTimeout(0); // transmission connections may idle for as long as they like
@@ -72,8 +87,14 @@ final class Connection implements Runnable {
             ctx.recorder().record("C17", exportName == null ? Phase.OPTIONS : Phase.TRANSMISSION, 0,
                     ctx.in().position(), e.getMessage(), null, "connection closed");
         } catch (SocketException e) {
-            log.info("[{}] connection lost: {}", ctx.id(), e.getMessage());
-            ctx.recorder().ended("connection lost: " + e.getMessage());
+            if (negotiationExpired) {
+                log.info("[{}] negotiation not finished within {}", ctx.id(), ctx.config().handshakeTimeout());
+                ctx.recorder().ended("negotiation not finished within "
+                        + ctx.config().handshakeTimeout().toSeconds() + " s");
+            } else {
+                log.info("[{}] connection lost: {}", ctx.id(), e.getMessage());
+                ctx.recorder().ended("connection lost: " + e.getMessage());
+            }
         } catch (IOException e) {
             log.warn("[{}] I/O error: {}", ctx.id(), e.toString());
         } catch (InterruptedException e) {
@@ -96,6 +117,11 @@ final class Connection implements Runnable {
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), NbdServer.daemonThreads("nbdref-" + id + "-worker"));
         pool.allowCoreThreadTimeOut(true);
         return pool;
+    }
+
+    private void expireNegotiation() {
+        negotiationExpired = true;
+        closeQuietly();
     }
 
     /** Closes the socket; a reader blocked on it wakes up with an exception. */

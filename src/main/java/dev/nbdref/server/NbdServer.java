@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -41,6 +43,8 @@ public final class NbdServer implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final BufferBudget budget = new BufferBudget(BUFFER_BUDGET);
     private final AtomicInteger nextId = new AtomicInteger(1);
+    /** Negotiation deadlines. */
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("nbdref-timer"));
     private final ServerSocket listener;
     private final Thread acceptor;
     private volatile boolean shuttingDown;
@@ -69,6 +73,9 @@ public final class NbdServer implements AutoCloseable {
 
     public int port() { return listener.getLocalPort(); }
 
+    /** Connections currently open (negotiating or transmitting). */
+    public int activeConnections() { return connections.size(); }
+
     /** One URI per export with the real port (doc/uri.md): nbds:// where the export can only be used over TLS. */
     public List<URI> uris() {
         List<URI> out = new ArrayList<>();
@@ -91,7 +98,7 @@ public final class NbdServer implements AutoCloseable {
                 ConnectionContext ctx = new ConnectionContext(id, socket, new ClientInput(socket.getInputStream()),
                         new ReplySender(socket.getOutputStream()), new ConnectionRecorder(catalog, id), exports, config,
                         () -> shuttingDown);
-                Connection c = new Connection(socket, ctx, budget.slice(CONNECTION_BUDGET), this::ended);
+                Connection c = new Connection(socket, ctx, budget.slice(CONNECTION_BUDGET), this::ended, timers);
                 connections.add(c);
                 Thread t = new Thread(c, "nbdref-" + id);
                 t.setDaemon(true);
@@ -127,6 +134,7 @@ public final class NbdServer implements AutoCloseable {
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!connections.isEmpty() && System.nanoTime() < deadline) sleep(20); // their workers finish
         if (!connections.isEmpty()) log.warn("{} connection(s) still busy after 10 s", connections.size());
+        timers.shutdownNow();
         try {
             exports.close();
         } catch (IOException e) {

@@ -115,7 +115,7 @@ final class RequestValidator {
             return fail(at, "C20", "PAYLOAD_LEN without extended headers", ErrorCode.EINVAL);
         }
         if (cmd == CommandType.WRITE && session.extendedHeaders() && !r.has(CommandFlag.PAYLOAD_LEN)) {
-            return fail(at, "C37", "WRITE without PAYLOAD_LEN under extended headers", ErrorCode.EINVAL);
+            note(at, "C50", "WRITE without PAYLOAD_LEN under extended headers", "payload read by its length, served");
         }
         if (r.has(CommandFlag.FUA) && !session.advertised(TransmissionFlag.SEND_FUA)) {
             return fail(at, "C20", "FUA without NBD_FLAG_SEND_FUA", ErrorCode.EINVAL);

@@ -93,10 +93,14 @@ final class TransmissionLoop {
     private boolean serveOne() throws IOException, HardDisconnect, InterruptedException {
         long start = ctx.in().position();
         boolean extended = session.extendedHeaders();
-        byte[] header = ctx.in().readExactly(extended ? Request.EXTENDED_SIZE : Request.COMPACT_SIZE);
         index++;
+        // The magic alone first: an option sent after GO is shorter than a request header, and must be named
+        // (C14) rather than waited on until the client gives up.
+        byte[] magic = ctx.in().readExactly(4);
+        checkMagic(ByteBuffer.wrap(magic).getInt(), extended, new RequestValidator.Position(index, start, magic));
+        byte[] header = ByteBuffer.allocate(extended ? Request.EXTENDED_SIZE : Request.COMPACT_SIZE).put(magic)
+                .put(ctx.in().readExactly((extended ? Request.EXTENDED_SIZE : Request.COMPACT_SIZE) - 4)).array();
         RequestValidator.Position at = new RequestValidator.Position(index, start, header);
-        checkMagic(ByteBuffer.wrap(header).getInt(), extended, at);
         Request r = extended ? Request.decodeExtended(header) : Request.decodeCompact(header);
         ctx.recorder().command(CommandType.nameOf(r.type()));
         if (fault.is(ServerBehavior.Fault.Kind.CLOSE_IN_TRANSMISSION) && index > fault.after()) {
@@ -158,10 +162,14 @@ final class TransmissionLoop {
         throw new HardDisconnect("bad request magic");
     }
 
-    /** Bytes of payload after the header: a compact WRITE's length, or any extended request with PAYLOAD_LEN. */
+    /**
+     * Bytes of payload after the header: a WRITE's length, or any extended request's with PAYLOAD_LEN. A WRITE
+     * under extended headers counts even without the flag: qemu 8.2+ omits it and qemu's server reads the
+     * payload anyway, so doing otherwise would desynchronise every qemu client (C50 records it).
+     */
     private static long payloadLength(Request r, boolean extended) {
-        if (extended) return r.has(CommandFlag.PAYLOAD_LEN) ? r.length() : 0;
-        return r.command() == CommandType.WRITE ? r.length() : 0;
+        if (r.command() == CommandType.WRITE) return r.length();
+        return extended && r.has(CommandFlag.PAYLOAD_LEN) ? r.length() : 0;
     }
 
     /**

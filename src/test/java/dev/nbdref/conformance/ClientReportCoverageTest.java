@@ -77,7 +77,7 @@ class ClientReportCoverageTest {
         List<ConnectionReport> refused = List.of(ConnectionReport.of(rec, "p", ClientReportSamples.T0,
                 ClientReportSamples.T0, "disk"));
         assertEquals(ClientReportCoverage.Status.NOT_EXERCISED,
-                ClientReportSamples.statuses(ClientReportSamples.report(refused, null, null)).get("C37"));
+                ClientReportSamples.statuses(ClientReportSamples.report(refused, null, null)).get("C50"));
 
         ConnectionRecorder ok = new ConnectionRecorder(RequirementCatalog.standard(), "c2");
         ok.transcript(Phase.OPTIONS, true, 4, "NBD_OPT_EXTENDED_HEADERS");
@@ -86,7 +86,7 @@ class ClientReportCoverageTest {
         List<ConnectionReport> acked = List.of(ConnectionReport.of(ok, "p", ClientReportSamples.T0,
                 ClientReportSamples.T0, "disk"));
         assertEquals(ClientReportCoverage.Status.PASSED,
-                ClientReportSamples.statuses(ClientReportSamples.report(acked, null, null)).get("C37"));
+                ClientReportSamples.statuses(ClientReportSamples.report(acked, null, null)).get("C50"));
     }
 
     @Test

@@ -31,7 +31,7 @@ import tools.jackson.databind.ObjectMapper;
  */
 @Verifies({"C01", "C02", "C03", "C04", "C05", "C06", "C07", "C08", "C09", "C10", "C11", "C12", "C13", "C14", "C15",
         "C16", "C17", "C18", "C19", "C20", "C21", "C22", "C24", "C26", "C27", "C28", "C30", "C31", "C32", "C33", "C34",
-        "C35", "C37", "C38", "C39", "C44", "C45", "C46", "C48", "C49"})
+        "C35", "C38", "C39", "C44", "C45", "C46", "C48", "C49", "C50"})
 class CheckClientCorpusInteropTest {
     private static final Path CLIENTS = Path.of(System.getProperty("basedir", System.getProperty("user.dir")),
             "conformance", "clients");

@@ -30,8 +30,9 @@ import java.util.function.Consumer;
  * WRITE, READ, WRITE_ZEROES, TRIM, FLUSH and BLOCK_STATUS requests against it for a fixed time, checking every
  * READ and every ZERO status against a model of their slice; at the end one more client reads the whole export and
  * compares it with all the models. Meanwhile three hostile clients run: one that sends large READs and never reads
- * the replies (stalled), one that sends a WRITE one byte per second (slow, in transmission), and one that
- * negotiates one byte per second (slow, in the option phase). The others must keep working: 0 errors, every client
+ * the replies (stalled), one that sends a WRITE one byte per second (slow, in transmission), one that negotiates
+ * one byte per second (slow, in the option phase), and one that sends a 1 MiB option, a 32 MiB option and then
+ * options until the 4096-option limit cuts it off (each answered as documented). The others must keep working: 0 errors, every client
  * makes progress, no request waits longer than {@link #MAX_LATENCY}. The server's resident memory is sampled from
  * /proc/PID/status. {@code java ... dev.nbdref.load.LoadRun [--seconds N] [--connections N] [--jar PATH]}
  * (conformance/load/load.sh); {@link LoadInteropTest} runs a short one in CI.
@@ -113,6 +114,7 @@ public final class LoadRun {
         Hostile stalled = Hostile.stalledReader(host, port, export);
         Hostile slowWriter = Hostile.slowWriter(host, port, export, deadline);
         Hostile slowNegotiator = Hostile.slowNegotiator(host, port, deadline);
+        Hostile flooder = Hostile.flooder(host, port);
 
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
@@ -170,7 +172,10 @@ public final class LoadRun {
         stalled.close();
         slowWriter.close();
         slowNegotiator.close();
+        flooder.await(30_000);
+        flooder.close();
         if (!stalled.problem().isEmpty()) problems.add("stalled reader: " + stalled.problem());
+        if (!flooder.problem().isEmpty()) problems.add("option flooder: " + flooder.problem());
         long min = Long.MAX_VALUE;
         long total = 0;
         for (long n : perClient) {
@@ -333,6 +338,68 @@ public final class LoadRun {
                     .encodeCompact()).array();
             return dribble(s, bytes, deadline, "slow-writer");
         }
+
+        /**
+         * The hostile sizes of the option phase, while the others work: a 1 MiB option (the most the server parses:
+         * ERR_INVALID), a 32 MiB one (skipped: ERR_TOO_BIG), then unknown options until the server's limit of 4096
+         * options per connection cuts it off. Anything else is a problem.
+         */
+        static Hostile flooder(String host, int port) throws IOException {
+            Socket s = new Socket();
+            s.connect(new InetSocketAddress(host, port), 10_000);
+            s.setSoTimeout(60_000);
+            Hostile[] h = new Hostile[1];
+            Thread t = new Thread(() -> {
+                try {
+                    java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
+                    OutputStream out = new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 16);
+                    in.readFully(new byte[18]);
+                    out.write(ByteBuffer.allocate(4).putInt(3).array());
+                    int[] expected = {0x80000003, 0x80000009};
+                    int[] lengths = {1 << 20, 32 << 20};
+                    int sent = 0;
+                    for (int i = 0; i < 2; i++) {
+                        out.write(ByteBuffer.allocate(16).putLong(0x49484156454F5054L).putInt(6).putInt(lengths[i]).array());
+                        out.write(new byte[lengths[i]]);
+                        out.flush();
+                        sent++;
+                        int type = replyType(in);
+                        if (type != expected[i]) h[0].problem = "option of " + lengths[i] + " bytes answered with 0x" + Integer.toHexString(type);
+                    }
+                    while (sent < 4200) {
+                        out.write(ByteBuffer.allocate(16).putLong(0x49484156454F5054L).putInt(0x7654321).putInt(0).array());
+                        out.flush();
+                        sent++;
+                        int type;
+                        try {
+                            type = replyType(in);
+                        } catch (java.io.EOFException e) {
+                            if (sent != 4097) h[0].problem = "cut off at option " + sent + ", not after 4096";
+                            return;
+                        }
+                        if (type != 0x80000001) h[0].problem = "unknown option answered with 0x" + Integer.toHexString(type);
+                    }
+                    h[0].problem = "still negotiating after 4200 options";
+                } catch (IOException e) {
+                    h[0].problem = "flooder: " + e;
+                }
+            }, "option-flooder");
+            t.setDaemon(true);
+            h[0] = new Hostile(s, t);
+            t.start();
+            return h[0];
+        }
+
+        private static int replyType(java.io.DataInputStream in) throws IOException {
+            in.readLong();
+            in.readInt();
+            int type = in.readInt();
+            in.readFully(new byte[in.readInt()]);
+            return type;
+        }
+
+        /** Waits for a hostile client's own work to end (the flooder's). */
+        void await(long millis) throws InterruptedException { thread.join(millis); }
 
         /** Connects and sends its negotiation one byte a second until the deadline. */
         static Hostile slowNegotiator(String host, int port, long deadline) throws IOException {

@@ -62,7 +62,13 @@ final class BitmapCommand implements Callable<Integer> {
                 "its bitmaps then read as entirely dirty (images at rest only)."})
         boolean force;
 
-        final ObjectMapper json = new ObjectMapper();
+        /** Built on first use: picocli instantiates every subcommand at start, and Jackson is slow to load. */
+        private ObjectMapper jsonMapper;
+
+        ObjectMapper json() {
+            if (jsonMapper == null) jsonMapper = new ObjectMapper();
+            return jsonMapper;
+        }
 
         /** The image at rest, or the export with --socket. */
         abstract String target();
@@ -108,7 +114,7 @@ final class BitmapCommand implements Callable<Integer> {
         }
 
         private int runRemote() throws IOException {
-            ObjectNode request = json.createObjectNode();
+            ObjectNode request = json().createObjectNode();
             request.put("id", 1);
             request.put("verb", spec.name());
             if (target() != null) request.put("export", target());
@@ -268,14 +274,14 @@ final class BitmapCommand implements Callable<Integer> {
         List<String> atRest(BitmapStore store) {
             List<BitmapInfo> infos = store.bitmaps().list();
             if (!asJson) return table(infos);
-            ObjectNode root = json.createObjectNode();
+            ObjectNode root = json().createObjectNode();
             root.put("image", target);
             root.put("store", store.file().toString());
             root.put("size", store.bitmaps().deviceSize());
             root.put("recoveredDirty", store.recoveredDirty());
             ArrayNode list = root.putArray("bitmaps");
-            for (BitmapInfo i : infos) list.add(node(json, i));
-            return List.of(json.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+            for (BitmapInfo i : infos) list.add(node(json(), i));
+            return List.of(json().writerWithDefaultPrettyPrinter().writeValueAsString(root));
         }
 
         @Override
@@ -285,7 +291,7 @@ final class BitmapCommand implements Callable<Integer> {
 
         @Override
         List<String> remoteOutput(JsonNode response) {
-            if (asJson) return List.of(json.writerWithDefaultPrettyPrinter().writeValueAsString(response));
+            if (asJson) return List.of(json().writerWithDefaultPrettyPrinter().writeValueAsString(response));
             List<String> lines = new ArrayList<>();
             for (JsonNode export : response.path("exports")) {
                 List<BitmapInfo> infos = new ArrayList<>();

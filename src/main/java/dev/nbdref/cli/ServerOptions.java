@@ -24,9 +24,10 @@ final class ServerOptions {
             description = "Address to listen on (default 127.0.0.1:10809; port 0 picks a free one).")
     String listen;
 
-    @Option(names = "--export", paramLabel = "NAME=SPEC[,ro][,description=TEXT]",
-            description = {"An export (repeatable). SPEC is memory:SIZE (sparse, e.g. memory:1G) or file:PATH",
-                    "(a raw file that exists). Default: default=memory:1G."})
+    @Option(names = "--export", paramLabel = "NAME=SPEC[,ro|,rw][,tls-only][,description=TEXT]",
+            description = {"An export (repeatable). SPEC is memory:SIZE (sparse, e.g. memory:1G), file:PATH",
+                    "(a raw file that exists) or bochs:PATH (a Bochs image; read-only unless ,rw).",
+                    "Default: default=memory:1G."})
     List<String> exports = new ArrayList<>();
 
     @Option(names = "--config", paramLabel = "FILE",

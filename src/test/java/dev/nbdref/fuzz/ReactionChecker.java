@@ -502,7 +502,9 @@ final class ReactionChecker {
                 return;
             }
             boolean payloadFlag = CommandFlag.PAYLOAD_LEN.isSetIn(rflags);
-            long payloadLength = extended ? (payloadFlag ? length : 0) : (type == WRITE ? length : 0);
+            // A WRITE carries its payload under extended headers even without PAYLOAD_LEN (C50: qemu 8.2+ omits the
+            // flag and qemu's own server reads the payload by length, so a server must, or every qemu client breaks).
+            long payloadLength = type == WRITE ? length : extended && payloadFlag ? length : 0;
             Req r = new Req(rflags, type, cookie, offset, length);
             if (Long.compareUnsigned(payloadLength, server.maximumPayload()) > 0) {
                 if (extended || Long.compareUnsigned(payloadLength, DISCARDED_PAYLOAD) > 0
@@ -546,7 +548,6 @@ final class ReactionChecker {
         boolean payloadFlag = r.has(CommandFlag.PAYLOAD_LEN);
         if ((r.flags() & ~(allowed | CommandFlag.PAYLOAD_LEN.bit)) != 0) return Verdict.INVALID;
         if (payloadFlag && !extended) return Verdict.INVALID;
-        if (extended && t == WRITE && !payloadFlag) return Verdict.INVALID;
         if (payloadFlag && t != WRITE) {
             if (t != BLOCK_STATUS || !TransmissionFlag.BLOCK_STATUS_PAYLOAD.isSetIn(transmissionFlags)) return Verdict.INVALID;
             return Verdict.UNSURE; // the payload form: its contents decide

@@ -6,7 +6,12 @@ import picocli.CommandLine.IVersionProvider;
 final class Version implements IVersionProvider {
     @Override
     public String[] getVersion() {
+        return new String[] {"nbdref " + text()};
+    }
+
+    /** The bare version, for reports. */
+    static String text() {
         String v = Main.class.getPackage().getImplementationVersion();
-        return new String[] {"nbdref " + (v == null ? "dev" : v)};
+        return v == null ? "dev" : v;
     }
 }

@@ -5,7 +5,9 @@
 # ratios nbdref/peer and writes the same as JSON to reports/bench/latest.json.
 #
 # Usage: conformance/bench/bench.sh [--size 1G] [--runs 3] [--servers nbdref,qemu-nbd,nbdkit]
-#                                   [--workdir /var/tmp/nbdref-bench] [--jar PATH] [--out FILE]
+#                                   [--workdir /var/tmp/nbdref-bench] [--jar PATH] [--out FILE] [--tls]
+# --tls: every server requires X.509 TLS with one PKI made by `nbdref pki init` (in WORKDIR/pki), and nbdcopy
+# connects with nbds://...?tls-certificates=DIR.
 # A benchmark, not a test: speed is only compared as ratios measured in the same run. A server that fails
 # is reported as an error in the table and the JSON; the exit status is non-zero only if none could be measured.
 set -euo pipefail
@@ -17,8 +19,9 @@ servers=nbdref,qemu-nbd,nbdkit
 workdir=/var/tmp/nbdref-bench
 jar=""
 out="$repo/reports/bench/latest.json"
+tls=0
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --size) size_arg="$2"; shift 2 ;;
@@ -27,6 +30,7 @@ while (($#)); do
     --workdir) workdir="$2"; shift 2 ;;
     --jar) jar="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --tls) tls=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "bench: unknown option $1" >&2; usage 2 ;;
   esac
@@ -98,35 +102,57 @@ build_jar() {
   fi
 }
 
+# --tls: one PKI for all servers, made by nbdref itself (once per run, so it never expires mid-benchmark).
+pki_dir="$workdir/pki"
+pki_ready=0
+ensure_pki() {
+  ((pki_ready)) && return 0
+  build_jar || return 1
+  rm -rf "$pki_dir"
+  java -jar "$jar" pki init "$pki_dir" > "$workdir/pki.log" 2>&1 \
+    || { start_error="nbdref pki init failed (see $workdir/pki.log)"; return 1; }
+  pki_ready=1
+}
+client_uri() {  # HOST:PORT/NAME -> the URI nbdcopy and nbdinfo use
+  if ((tls)); then echo "nbds://$1?tls-certificates=$pki_dir"; else echo "nbd://$1"; fi
+}
+
 # Each start_* sets `uri` and `pid` and returns non-zero if the server did not come up.
 start_nbdref() {
   build_jar || return 1
-  local uri_file="$workdir/nbdref.uri"
+  local uri_file="$workdir/nbdref.uri" tls_args=()
+  ((tls)) && { ensure_pki || return 1; tls_args=(--tls-x509 "$pki_dir"); }
   : > "$uri_file"
   java ${NBDREF_JAVA_OPTS:-} -jar "$jar" serve --listen 127.0.0.1:0 --export "disk=file:$target_file" \
-    > "$uri_file" 2> "$workdir/nbdref.log" &
+    "${tls_args[@]}" > "$uri_file" 2> "$workdir/nbdref.log" &
   pid=$!; started_pids+=("$pid")
   for _ in $(seq 300); do
     uri="$(head -n1 "$uri_file")"
-    [[ "$uri" == nbd://* ]] && break
+    [[ "$uri" == nbd://* || "$uri" == nbds://* ]] && break
     kill -0 "$pid" 2>/dev/null || { log "nbdref exited; see $workdir/nbdref.log"; return 1; }
     sleep 0.1
   done
-  [[ "$uri" == nbd://* ]] || return 1
+  [[ "$uri" == nbd://* || "$uri" == nbds://* ]] || return 1
+  uri="$(client_uri "${uri#*://}")"
   wait_ready "$uri" "$pid"
 }
 start_qemu_nbd() {
   local port; port=$(free_port)
-  qemu-nbd -f raw -t -x disk -p "$port" -b 127.0.0.1 "$target_file" 2> "$workdir/qemu-nbd.log" &
+  local tls_args=()
+  ((tls)) && { ensure_pki || return 1
+    tls_args=(--object "tls-creds-x509,id=tls0,dir=$pki_dir,endpoint=server" --tls-creds tls0); }
+  qemu-nbd -f raw -t -x disk -p "$port" -b 127.0.0.1 "${tls_args[@]}" "$target_file" 2> "$workdir/qemu-nbd.log" &
   pid=$!; started_pids+=("$pid")
-  uri="nbd://127.0.0.1:$port/disk"
+  uri="$(client_uri "127.0.0.1:$port/disk")"
   wait_ready "$uri" "$pid"
 }
 start_nbdkit() {
   local port; port=$(free_port)
-  nbdkit -f -p "$port" -i 127.0.0.1 --exportname=disk file "$target_file" 2> "$workdir/nbdkit.log" &
+  local tls_args=()
+  ((tls)) && { ensure_pki || return 1; tls_args=(--tls=require "--tls-certificates=$pki_dir"); }
+  nbdkit -f -p "$port" -i 127.0.0.1 --exportname=disk "${tls_args[@]}" file "$target_file" 2> "$workdir/nbdkit.log" &
   pid=$!; started_pids+=("$pid")
-  uri="nbd://127.0.0.1:$port/disk"
+  uri="$(client_uri "127.0.0.1:$port/disk")"
   wait_ready "$uri" "$pid"
 }
 
@@ -158,7 +184,8 @@ for server in "${wanted[@]}"; do
     continue
   fi
   log "$server: serving $uri (pid $pid); $runs run(s) each of read and write"
-  if r=$(best_of nbdcopy "$uri" /dev/null) && w=$(best_of nbdcopy "$source_file" "$uri"); then
+  read_target=/dev/null; ((tls)) && read_target=null:
+  if r=$(best_of nbdcopy "$uri" "$read_target") && w=$(best_of nbdcopy "$source_file" "$uri"); then
     read_mibs[$server]=$(mib_per_s "$r"); write_mibs[$server]=$(mib_per_s "$w")
     hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
     rss_mib[$server]=$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -199,6 +226,7 @@ mkdir -p "$(dirname "$out")"
   echo "  \"date\": $(json_str "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),"
   echo "  \"size_bytes\": $size,"
   echo "  \"runs\": $runs,"
+  echo "  \"tls\": $( ((tls)) && echo '"x509"' || echo null ),"
   echo "  \"method\": $(json_str "best of $runs wall times of nbdcopy nbd://.../disk /dev/null (read) and nbdcopy SOURCE nbd://.../disk (write); peak RSS = VmHWM of the server process; all servers serve a raw file copy on $workdir"),"
   echo "  \"host\": {\"cpus\": $(nproc), \"kernel\": $(json_str "$(uname -r)")},"
   echo "  \"versions\": {\"nbdcopy\": $(json_str "$(version_of nbdcopy --version)"), \"qemu-nbd\": $(json_str "$(version_of qemu-nbd --version)"), \"nbdkit\": $(json_str "$(version_of nbdkit --version)"), \"java\": $(json_str "$(java -version 2>&1 | head -n1)")},"
@@ -224,4 +252,4 @@ mkdir -p "$(dirname "$out")"
 mv "$out.tmp" "$out"
 log "wrote $out"
 # Partial results are still results; only a run that measured nothing at all is a failure.
-((${#read_mibs[@]} > 0)) || die "no server could be measured"
+[[ -n "${read_mibs[*]:-}" ]] || die "no server could be measured"

@@ -61,7 +61,10 @@ final class NegotiationTlsSupport {
     static TestServer server(TlsMode mode, Path pkiDir) throws IOException {
         if (mode == TlsMode.OFF) return new TestServer(List.of(exports().get(0)));
         TlsUpgrader upgrader = new TlsSettings(pkiDir, null, false, List.of()).createUpgrader();
-        return new TestServer(exports(), cfg -> cfg.withTls(mode, upgrader));
+        // TestServer checks its base config (TLS off) first, which refuses tls-only exports: add them with TLS.
+        return new TestServer(List.of(exports().get(0)), cfg -> new ServerConfig(cfg.host(), cfg.port(), exports(),
+                cfg.sizes(), cfg.report(), cfg.shutdownGrace(), cfg.handshakeTimeout(), mode, upgrader,
+                cfg.behavior()));
     }
 
     /** A JDK client context trusting only the PKI's CA. */
@@ -97,7 +100,7 @@ final class NegotiationTlsSupport {
             out = s.getOutputStream();
         }
 
-        Greeting handshake() throws IOException {
+        Greeting handshake() throws Exception {
             Greeting g = Greeting.decode(readExactly(Greeting.SIZE));
             send(ByteBuffer.allocate(4).putInt(RawClient.FIXED_AND_NO_ZEROES).array());
             return g;

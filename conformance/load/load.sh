@@ -2,11 +2,13 @@
 # Load test: runs dev.nbdref.load.LoadRun against the built jar. 64 clients (simple, structured and extended
 # framing) each own a 2 MiB slice of a memory export and send mixed WRITE, READ, WRITE_ZEROES, TRIM, FLUSH and
 # BLOCK_STATUS for 60 s, checking every READ and ZERO status against a model, beside a client that never reads its
-# replies, one that sends a WRITE a byte a second and one that negotiates a byte a second. Reports requests per
+# replies, one that sends a WRITE a byte a second, one that negotiates a byte a second (cut off at the 60 s bound)
+# and one that sends a 1 MiB option, a 32 MiB option and then options until the 4096 limit. Reports requests per
 # second, the slowest request, errors, the server's RSS (now and peak, from /proc/PID/status) and whether the
 # hostile clients were cut off. Exit status 1 on any error or a client that made no progress.
 #
-# Usage: conformance/load/load.sh [--seconds N] [--connections N] [--build-dir DIR] [--no-build]
+# Usage: conformance/load/load.sh [--seconds N] [--connections N] [--server-heap SIZE] [--build-dir DIR] [--no-build]
+#   --server-heap runs the server with -Xmx SIZE (e.g. 256m), to show its memory stays within that bound.
 #   MVN_ARGS (environment) is passed to Maven, e.g. MVN_ARGS=-o for an offline build.
 set -euo pipefail
 
@@ -15,10 +17,10 @@ cd "$repo"
 build_dir="$repo/target"
 build=1
 args=(--seconds 60 --connections 64)
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
-    --seconds|--connections) args+=("$1" "$2"); shift 2 ;;
+    --seconds|--connections|--server-heap) args+=("$1" "$2"); shift 2 ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) usage 0 ;;

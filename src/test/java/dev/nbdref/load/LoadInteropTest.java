@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,7 +22,7 @@ class LoadInteropTest {
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void sixtyFourClientsBesideStalledAndSlowOnes() throws Exception {
         int seconds = Integer.getInteger("nbdref.load.seconds", 10);
-        LoadRun.Result r = LoadRun.runAgainstJar(ServerProcess.jar(), 64, Duration.ofSeconds(seconds), System.out::println);
+        LoadRun.Result r = LoadRun.runAgainstJar(ServerProcess.jar(), List.of(), 64, Duration.ofSeconds(seconds), System.out::println);
         System.out.println("load: " + r);
         assertEquals(0, r.errors(), "errors: " + r.problems());
         assertTrue(r.problems().isEmpty(), "problems: " + r.problems());

@@ -34,12 +34,15 @@ import java.util.function.Consumer;
  * one byte per second (slow, in the option phase), and one that sends a 1 MiB option, a 32 MiB option and then
  * options until the 4096-option limit cuts it off (each answered as documented). The others must keep working: 0 errors, every client
  * makes progress, no request waits longer than {@link #MAX_LATENCY}. The server's resident memory is sampled from
- * /proc/PID/status. {@code java ... dev.nbdref.load.LoadRun [--seconds N] [--connections N] [--jar PATH]}
+ * /proc/PID/status. A run of 60 s or more also checks that the slow negotiator is cut off at the 60 s negotiation
+ * bound. {@code java ... dev.nbdref.load.LoadRun [--seconds N] [--connections N] [--jar PATH] [--server-heap SIZE]}
  * (conformance/load/load.sh); {@link LoadInteropTest} runs a short one in CI.
  */
 public final class LoadRun {
     /** Bytes of the export each client owns. */
     static final int SLICE = 2 << 20;
+    /** The server's default negotiation bound (ServerConfig.handshakeTimeout of serve). */
+    static final Duration NEGOTIATION_BOUND = Duration.ofSeconds(60);
     /** Longer than this for one request counts as the server being blocked. */
     static final Duration MAX_LATENCY = Duration.ofSeconds(15);
 
@@ -66,26 +69,28 @@ public final class LoadRun {
         int seconds = 60;
         int connections = 64;
         java.nio.file.Path jar = null;
+        List<String> serverJvm = List.of();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds": seconds = Integer.parseInt(args[++i]); break;
                 case "--connections": connections = Integer.parseInt(args[++i]); break;
                 case "--jar": jar = java.nio.file.Path.of(args[++i]); break;
+                case "--server-heap": serverJvm = List.of("-Xmx" + args[++i]); break;
                 default: throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        Result r = runAgainstJar(jar != null ? jar : ServerProcess.jar(), connections, Duration.ofSeconds(seconds),
-                System.out::println);
+        Result r = runAgainstJar(jar != null ? jar : ServerProcess.jar(), serverJvm, connections,
+                Duration.ofSeconds(seconds), System.out::println);
         System.out.println("load: " + r);
         r.problems().forEach(p -> System.out.println("  " + p));
         System.exit(r.ok() ? 0 : 1);
     }
 
     /** Starts the jar with a memory export big enough for every client's slice, runs, stops it. */
-    public static Result runAgainstJar(java.nio.file.Path jar, int connections, Duration duration, Consumer<String> log)
-            throws Exception {
+    public static Result runAgainstJar(java.nio.file.Path jar, List<String> serverJvm, int connections, Duration duration,
+                                       Consumer<String> log) throws Exception {
         long size = (long) SLICE * connections;
-        try (ServerProcess server = ServerProcess.start(jar, List.of(), 1, "--export", "d=memory:" + size)) {
+        try (ServerProcess server = ServerProcess.start(jar, serverJvm, 1, "--export", "d=memory:" + size)) {
             log.accept("load: nbdref pid " + server.pid() + " on port " + server.port() + ", " + connections
                     + " clients for " + duration.toSeconds() + " s");
             Result r = run("127.0.0.1", server.port(), "d", connections, duration, server, log);
@@ -166,6 +171,12 @@ public final class LoadRun {
             rss = server.statusKib("VmRSS");
             peak = Math.max(peak, server.statusKib("VmHWM"));
         }
+        // The negotiation bound (60 s by default): a run long enough to pass it checks that it is enforced.
+        boolean checkBound = duration.compareTo(NEGOTIATION_BOUND) >= 0;
+        if (checkBound) {
+            long wait = slowNegotiator.connectedAt + NEGOTIATION_BOUND.toNanos() + 2_000_000_000L - System.nanoTime();
+            if (wait > 0) Thread.sleep(wait / 1_000_000);
+        }
         boolean stalledOpen = stalled.stillOpen();
         boolean writerOpen = slowWriter.stillOpen();
         boolean negotiatorOpen = slowNegotiator.stillOpen();
@@ -176,6 +187,10 @@ public final class LoadRun {
         flooder.close();
         if (!stalled.problem().isEmpty()) problems.add("stalled reader: " + stalled.problem());
         if (!flooder.problem().isEmpty()) problems.add("option flooder: " + flooder.problem());
+        if (checkBound && negotiatorOpen) {
+            problems.add("a client negotiating a byte a second was still connected after the " + NEGOTIATION_BOUND.toSeconds()
+                    + " s negotiation bound");
+        }
         long min = Long.MAX_VALUE;
         long total = 0;
         for (long n : perClient) {
@@ -279,6 +294,8 @@ public final class LoadRun {
         private final Socket socket;
         private final Thread thread;
         private volatile String problem = "";
+        /** When the connection was made (nanoTime). */
+        final long connectedAt = System.nanoTime();
 
         private Hostile(Socket socket, Thread thread) {
             this.socket = socket;
@@ -405,8 +422,9 @@ public final class LoadRun {
         static Hostile slowNegotiator(String host, int port, long deadline) throws IOException {
             Socket s = new Socket();
             s.connect(new InetSocketAddress(host, port), 10_000);
-            byte[] bytes = ByteBuffer.allocate(4 + 16 + 6).putInt(3).putLong(0x49484156454F5054L).putInt(7).putInt(6)
-                    .putInt(0).putShort((short) 0).array();
+            // A GO whose 1000-byte payload takes longer to dribble than any run: it stays in the option phase.
+            byte[] bytes = ByteBuffer.allocate(4 + 16 + 1000).putInt(3).putLong(0x49484156454F5054L).putInt(7).putInt(1000)
+                    .putInt(994).array();
             return dribble(s, bytes, deadline, "slow-negotiator");
         }
 

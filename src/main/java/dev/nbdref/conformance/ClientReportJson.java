@@ -96,17 +96,7 @@ public final class ClientReportJson {
     }
 
     private static ObjectNode violation(Violation x) {
-        ObjectNode v = JSON.createObjectNode();
-        v.put("requirement", x.requirementId());
-        v.put("severity", x.severity().name());
-        v.put("title", x.title());
-        v.put("phase", x.phase().name());
-        v.put("sequence", x.sequence());
-        v.put("byteOffset", x.byteOffset());
-        v.put("detail", x.detail());
-        v.put("excerptHex", x.excerptHex());
-        v.put("reaction", x.reaction());
-        return v;
+        return ViolationReportWriter.fill(JSON.createObjectNode(), x);
     }
 
     private static ObjectNode coverage(ClientReport r) {

@@ -68,7 +68,11 @@ public final class ViolationReportWriter {
     }
 
     private ObjectNode violation(Violation x) {
-        ObjectNode v = json.createObjectNode();
+        return fill(json.createObjectNode(), x);
+    }
+
+    /** A violation as both report formats write it (the same "$defs/violation" shape in both schemas). */
+    static ObjectNode fill(ObjectNode v, Violation x) {
         v.put("requirement", x.requirementId());
         v.put("severity", x.severity().name());
         v.put("title", x.title());

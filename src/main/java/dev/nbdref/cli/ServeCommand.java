@@ -70,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
                 List.of("client connected by hand from " + c.peer()), c.started(), c.ended(),
                 ClientReport.ClientProcess.NOT_STARTED, null, one,
                 ClientReportCoverage.of(RequirementCatalog.standard(), one, ClientReportFacts.of(one, null)));
-        System.out.println(ClientReportSummary.render(report));
+        System.out.println(ClientReportSummary.renderConnection(report));
         System.out.flush();
     }
 

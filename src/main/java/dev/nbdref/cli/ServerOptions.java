@@ -72,15 +72,23 @@ final class ServerOptions {
             description = "Write the client violations seen so far as JSON each time a connection ends.")
     Path report;
 
+    private ConfigFile loaded;
+
+    /** The --config file, read and checked once; null without --config. */
+    private ConfigFile configFile() throws IOException {
+        if (loaded == null && config != null) loaded = ConfigFile.load(config);
+        return loaded;
+    }
+
     /** The management socket path (flag, else config file), or null. */
     Path manageSocket() throws IOException {
         if (manage != null) return manage;
-        ConfigFile file = config == null ? null : ConfigFile.load(config);
+        ConfigFile file = configFile();
         return file == null ? null : file.manage();
     }
 
     ServerConfig buildConfig() throws IOException {
-        ConfigFile file = config == null ? null : ConfigFile.load(config);
+        ConfigFile file = configFile();
         Listen at = Listen.parse(listen != null ? listen
                 : file != null && file.listen() != null ? file.listen()
                 : ServerConfig.DEFAULT_HOST + ":" + ServerConfig.DEFAULT_PORT);

@@ -16,19 +16,32 @@ public final class ClientReportSummary {
     private ClientReportSummary() {
     }
 
+    /** The summary of a check-client run: the client command, its outcome, and check-client's exit status. */
     public static String render(ClientReport r) {
+        return render(r, true);
+    }
+
+    /**
+     * The summary of one connection to a running server ({@code serve --validate}): no client process was run,
+     * so neither its outcome nor an exit status is shown.
+     */
+    public static String renderConnection(ClientReport r) {
+        return render(r, false);
+    }
+
+    private static String render(ClientReport r, boolean ranClient) {
         StringBuilder b = new StringBuilder();
-        b.append("nbdref check-client, profile ").append(r.profile()).append(": ").append(r.profileDescription())
-                .append('\n');
+        b.append(ranClient ? "nbdref check-client" : "nbdref serve --validate").append(", profile ")
+                .append(r.profile()).append(": ").append(r.profileDescription()).append('\n');
         b.append("client: ").append(ClientReportText.printable(ClientReportText.shellQuoted(r.command()))).append('\n');
-        b.append("        ").append(clientOutcome(r.client())).append('\n');
+        if (ranClient) b.append("        ").append(clientOutcome(r.client())).append('\n');
         connections(b, r.connections());
         violations(b, r);
         coverage(b, r);
         b.append("result: ").append(r.status().toUpperCase(Locale.ROOT)).append(": ")
-                .append(ClientReportText.printable(r.resultMessage())).append(" (exit status ")
-                .append(r.exitStatus()).append(")\n");
-        return b.toString();
+                .append(ClientReportText.printable(r.resultMessage()));
+        if (ranClient) b.append(" (exit status ").append(r.exitStatus()).append(')');
+        return b.append('\n').toString();
     }
 
     private static String clientOutcome(ClientReport.ClientProcess p) {

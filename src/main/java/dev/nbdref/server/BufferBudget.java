@@ -71,7 +71,7 @@ final class BufferBudget {
 
     /** Free buffers by size class, shared by a server and its connections' slices. */
     private static final class Pool {
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "rawtypes"}) // generic arrays cannot be created directly
         private final ConcurrentLinkedQueue<ByteBuffer>[] free = new ConcurrentLinkedQueue[MAX_CLASS + 1];
         private final AtomicLong pooledBytes = new AtomicLong();
 

@@ -18,7 +18,6 @@ import dev.nbdref.spec.CommandFlag;
 import dev.nbdref.spec.MetaContext;
 import dev.nbdref.spec.TransmissionFlag;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.api.Pair;
 import org.quicktheories.core.Gen;
@@ -57,16 +56,19 @@ class ServerModelPropertyTest {
 
     private static Path dir;
 
-    @BeforeAll
-    static void tempDir() throws IOException {
-        dir = Files.createTempDirectory("nbdref-model");
+    /** Where file and Bochs exports live; made on first use, so other tests can run scenarios too. */
+    private static synchronized Path dir() throws IOException {
+        if (dir == null) dir = Files.createTempDirectory("nbdref-model");
+        return dir;
     }
 
     @AfterAll
-    static void removeTempDir() throws IOException {
+    static synchronized void removeTempDir() throws IOException {
+        if (dir == null) return;
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
+        dir = null;
     }
 
     // ---------------------------------------------------------------- scenarios
@@ -123,7 +125,7 @@ class ServerModelPropertyTest {
                 Pair.of(1, flush), Pair.of(1, cache), Pair.of(4, status), Pair.of(1, clear)));
     }
 
-    private static Gen<Scenario> scenarios() {
+    static Gen<Scenario> scenarios() {
         Gen<List<Framing>> connections = lists().of(Generate.enumValues(Framing.class)).ofSizeBetween(1, 4);
         return Generate.enumValues(Kind.class).zip(connections, lists().of(ops()).ofSizeBetween(1, 30), Scenario::new);
     }
@@ -139,14 +141,25 @@ class ServerModelPropertyTest {
     void everyReplyAgreesWithTheModel() {
         qt().withFixedSeed(0x5EED_0F_8L).withExamples(50).withShrinkCycles(0)
                 .forAll(scenarios())
-                .checkAssert(ServerModelPropertyTest::runAndMinimise);
+                .checkAssert(s -> runAndMinimise(s, Stack.CORRECT));
     }
 
-    static void runAndMinimise(Scenario s) {
-        AssertionError first = failure(s);
+    /**
+     * How the export's device is put together from the raw backend and the bitmaps. The correct stack is the
+     * server's own; {@link ServerModelMutationTest} swaps in deliberately broken ones to show the model notices.
+     */
+    @FunctionalInterface
+    interface Stack {
+        Stack CORRECT = DirtyTrackingDevice::wrap;
+
+        BlockDevice build(BlockDevice backend, BitmapSet bitmaps);
+    }
+
+    static void runAndMinimise(Scenario s, Stack stack) {
+        AssertionError first = failure(s, stack);
         if (first == null) return;
-        Scenario small = minimise(s);
-        AssertionError last = failure(small);
+        Scenario small = minimise(s, stack);
+        AssertionError last = failure(small, stack);
         AssertionError e = new AssertionError("model test failed; minimised scenario (" + small.ops().size() + " of "
                 + s.ops().size() + " steps):\n" + describe(small) + "\nfailure: "
                 + (last != null ? last.getMessage() : first.getMessage()), last != null ? last : first);
@@ -154,9 +167,9 @@ class ServerModelPropertyTest {
     }
 
     /** The failure {@code s} produces, or null. */
-    private static AssertionError failure(Scenario s) {
+    private static AssertionError failure(Scenario s, Stack stack) {
         try {
-            run(s);
+            run(s, stack);
             return null;
         } catch (AssertionError e) {
             return e;
@@ -164,21 +177,21 @@ class ServerModelPropertyTest {
     }
 
     /** Greedy delta debugging: drop chunks of steps, then single steps, then connections, while it still fails. */
-    static Scenario minimise(Scenario s) {
+    static Scenario minimise(Scenario s, Stack stack) {
         Scenario best = s;
         for (int chunk = Math.max(1, best.ops().size() / 2); chunk >= 1; chunk /= 2) {
             for (int at = 0; at + chunk <= best.ops().size(); ) {
                 List<Op> fewer = new ArrayList<>(best.ops());
                 fewer.subList(at, at + chunk).clear();
                 Scenario candidate = new Scenario(best.kind(), best.connections(), fewer);
-                if (!fewer.isEmpty() && failure(candidate) != null) best = candidate; else at += chunk;
+                if (!fewer.isEmpty() && failure(candidate, stack) != null) best = candidate; else at += chunk;
             }
         }
         for (int c = best.connections().size() - 1; c >= 0 && best.connections().size() > 1; c--) {
             List<Framing> fewer = new ArrayList<>(best.connections());
             fewer.remove(c);
             Scenario candidate = new Scenario(best.kind(), fewer, best.ops());
-            if (failure(candidate) != null) best = candidate;
+            if (failure(candidate, stack) != null) best = candidate;
         }
         return best;
     }
@@ -190,14 +203,15 @@ class ServerModelPropertyTest {
     }
 
     /** Runs one scenario against a fresh server; public so a failing one can be replayed from a main. */
-    static void run(Scenario s) {
-        Path image = dir.resolve("export-" + System.nanoTime());
+    static void run(Scenario s, Stack stack) {
+        Path image = null;
         BitmapSet bitmaps = new BitmapSet(SIZE);
         List<NbdClient> clients = new ArrayList<>();
         NbdServer server = null;
         try {
+            image = dir().resolve("export-" + System.nanoTime());
             bitmaps.add(BITMAP, GRANULARITY, true);
-            BlockDevice device = DirtyTrackingDevice.wrap(open(s.kind(), image), bitmaps);
+            BlockDevice device = stack.build(open(s.kind(), image), bitmaps);
             Export export = new Export("disk", null, device, false, false, bitmaps);
             server = NbdServer.start(ServerConfig.of("127.0.0.1", 0, List.of(export)), r -> { });
             for (Framing f : s.connections()) {
@@ -228,7 +242,7 @@ class ServerModelPropertyTest {
             }
             if (server != null) server.shutdown();
             try {
-                Files.deleteIfExists(image);
+                if (image != null) Files.deleteIfExists(image);
             } catch (IOException ignored) {
                 // the temp dir goes at the end
             }

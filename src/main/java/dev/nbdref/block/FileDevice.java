@@ -19,6 +19,9 @@ import java.util.function.LongFunction;
  * from any connection makes every completed write durable.
  */
 public final class FileDevice implements BlockDevice {
+    /** The most one read or write call moves from a heap buffer (see {@link #piece}). */
+    static final int IO_PIECE = 1 << 20;
+
     private final Path path;
     private final FileChannel channel;
     private final SparseFileOps holes;
@@ -83,7 +86,8 @@ public final class FileDevice implements BlockDevice {
         Ranges.check(offset, dst.remaining(), size);
         long pos = offset;
         while (dst.hasRemaining()) {
-            int n = channel.read(dst, pos);
+            int n = channel.read(piece(dst), pos);
+            if (n > 0) dst.position(dst.position() + n);
             if (n < 0) {
                 // The file shrank under us (someone else truncated it): missing bytes read as zeroes.
                 Zeroes.put(dst, dst.remaining());
@@ -100,7 +104,9 @@ public final class FileDevice implements BlockDevice {
         try {
             long pos = offset;
             while (src.hasRemaining()) {
-                pos += channel.write(src, pos);
+                int n = channel.write(piece(src), pos);
+                src.position(src.position() + n);
+                pos += n;
             }
         } catch (IOException e) {
             throw IoErrors.classify(e);
@@ -120,6 +126,17 @@ public final class FileDevice implements BlockDevice {
             writeZeroBuffers(offset, length);
         }
         if (fua) flush();
+    }
+
+    /**
+     * At most {@link #IO_PIECE} bytes of {@code b} from its position, sharing its content. The JDK moves a heap
+     * buffer through a temporary direct buffer as large as the transfer, and keeps one per thread, so a 32 MiB
+     * WRITE would otherwise pin 32 MiB outside the heap on every worker thread that ever served one.
+     */
+    private static ByteBuffer piece(ByteBuffer b) {
+        if (b.isDirect() || b.remaining() <= IO_PIECE) return b.duplicate();
+        ByteBuffer p = b.duplicate();
+        return p.limit(p.position() + IO_PIECE);
     }
 
     /** Trim punches a hole where the file system can (the range then reads as zeroes), else does nothing. */

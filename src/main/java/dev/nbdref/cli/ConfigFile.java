@@ -20,9 +20,10 @@ import java.util.List;
  * @param tls      the "tls" object; its fields are null when not set
  * @param bitmaps  "EXPORT:NAME[:GRANULARITY]" entries, as --bitmap takes them
  * @param manage   the management socket, or null
+ * @param ioTimeout the transmission-phase timeout in seconds (0: none), or null when not set
  */
 record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Path report, Tls tls,
-                  List<String> bitmaps, Path manage) {
+                  List<String> bitmaps, Path manage, Integer ioTimeout) {
 
     /** The "tls" section; each field null when absent. */
     record Tls(String mode, Path x509, Path psk, Boolean verifyPeer, List<String> authz) {
@@ -50,7 +51,8 @@ record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Pat
         return new ConfigFile(text(root, "listen"), exports,
                 root.has("minBlock") ? root.get("minBlock").asInt() : null,
                 root.has("report") ? Path.of(root.get("report").asString()) : null, tls(root.path("tls")),
-                strings(root.path("bitmaps")), root.has("manage") ? Path.of(root.get("manage").asString()) : null);
+                strings(root.path("bitmaps")), root.has("manage") ? Path.of(root.get("manage").asString()) : null,
+                root.has("ioTimeout") ? root.get("ioTimeout").asInt() : null);
     }
 
     private static List<String> strings(JsonNode array) {

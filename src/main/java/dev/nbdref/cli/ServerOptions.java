@@ -11,12 +11,13 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The server settings shared by {@code serve} and {@code check-client} (a picocli mixin): listen address,
- * exports, config file, block size, TLS. Turns them into a checked {@link ServerConfig}.
+ * exports, config file, block size, I/O timeout, TLS. Turns them into a checked {@link ServerConfig}.
  */
 final class ServerOptions {
 
@@ -68,6 +69,12 @@ final class ServerOptions {
             description = "Unix socket for managing bitmaps while serving (JSON lines; see spec/management.md).")
     Path manage;
 
+    @Option(names = "--io-timeout", paramLabel = "SECONDS",
+            description = {"Transmission phase: a request must arrive whole within SECONDS of its first byte, and a",
+                    "reply write may wait that long for the client to read; past either the connection is cut off.",
+                    "Idle time between requests is never limited. 0: no limit. Default: 60."})
+    Integer ioTimeout;
+
     @Option(names = "--report", paramLabel = "FILE",
             description = "Write the client violations seen so far as JSON each time a connection ends.")
     Path report;
@@ -110,9 +117,12 @@ final class ServerOptions {
         }
         Integer min = minBlock != null ? minBlock : file != null ? file.minBlock() : null;
         Path reportPath = report != null ? report : file != null ? file.report() : null;
+        Integer timeout = ioTimeout != null ? ioTimeout : file != null ? file.ioTimeout() : null;
+        if (timeout != null && timeout < 0) throw new IllegalArgumentException("--io-timeout cannot be negative");
         ServerConfig cfg = ServerConfig.of(at.host(), at.port(), opened)
                 .withSizes(min == null ? SizeConstraints.defaults() : SizeConstraints.withMinimum(min))
-                .withReport(reportPath);
+                .withReport(reportPath)
+                .withIoTimeout(timeout == null ? ServerConfig.DEFAULT_IO_TIMEOUT : Duration.ofSeconds(timeout));
         return withTls(cfg, file == null ? ConfigFile.Tls.NONE : file.tls());
     }
 

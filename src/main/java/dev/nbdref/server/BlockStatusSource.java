@@ -19,6 +19,11 @@ final class BlockStatusSource {
     static final int MAX_DESCRIPTORS = 64 * 1024;
     /** With REQ_ONE a few runs are still fetched, so the one descriptor can be rounded to a whole block. */
     private static final int REQ_ONE_LOOKAHEAD = 64;
+    /**
+     * Heap one descriptor may take while an answer is built and sent: the device's extent, the descriptor, its
+     * clipped copy (some 28 bytes each with their list slot) and its encoding (8 or 16 bytes), with room to spare.
+     */
+    static final int HEAP_PER_DESCRIPTOR = 128;
 
     private final Export export;
     private final int block;
@@ -35,6 +40,9 @@ final class BlockStatusSource {
         // compact descriptors have 32-bit lengths; keep them whole blocks
         this.maxDescriptor = extended ? Long.MAX_VALUE & -minimumBlock : 0xFFFF_FFFFL & -minimumBlock;
     }
+
+    /** The most heap one context's answer can take (8 MiB at {@link #MAX_DESCRIPTORS}). */
+    int heapPerContext(boolean one) { return (one ? REQ_ONE_LOOKAHEAD : maxDescriptors) * HEAP_PER_DESCRIPTOR; }
 
     /** The descriptors for {@code context} from {@code offset}; REQ_ONE gives exactly one (S65). */
     List<ReplyChunk.Descriptor> descriptors(String context, long offset, long length, boolean one) throws IOException {

@@ -7,14 +7,17 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 
 /**
- * The client's byte stream, counted, so every violation can say where in the stream it happened.
- * Reading is done by one thread per connection only.
+ * The client's byte stream, counted, so every violation can say where in the stream it happened. It also times
+ * how long the reader has waited for the rest of the message it is in (not for a message's first byte: a client
+ * may idle between messages), which the {@link IoWatchdog} bounds. Reading is done by one thread per connection
+ * only.
  */
 final class ClientInput {
     private static final int SKIP_CHUNK = 64 * 1024;
 
     private InputStream in;
     private long position;
+    private final StallClock messageWait = new StallClock();
 
     ClientInput(InputStream in) { this.in = new BufferedInputStream(in, 128 * 1024); }
 
@@ -53,7 +56,13 @@ final class ClientInput {
     private void readFully(byte[] b, int off, int len) throws IOException {
         int done = 0;
         while (done < len) {
-            int r = in.read(b, off + done, len - done);
+            messageWait.block();
+            int r;
+            try {
+                r = in.read(b, off + done, len - done);
+            } finally {
+                messageWait.unblock();
+            }
             if (r < 0) throw new ClientClosedException(position, done, len);
             done += r;
             position += r;
@@ -65,12 +74,20 @@ final class ClientInput {
      * closed between messages); a message that then ends early throws.
      */
     boolean awaitNextMessage() throws IOException {
+        messageWait.clear(); // waiting for a first byte is idling, which is allowed
         in.mark(1);
         int b = in.read();
         if (b < 0) return false;
         in.reset();
         return true;
     }
+
+    /**
+     * How long, as of {@code now} (nanoTime), reading has waited on the client for the bytes of the message begun
+     * after the last {@link #awaitNextMessage}. Time the reader spends elsewhere (waiting for buffer room, say)
+     * does not count: that is the server's doing.
+     */
+    long messageWaitNanos(long now) { return messageWait.blockedNanos(now); }
 
     /** Bytes that can be read without blocking (already received). */
     int available() throws IOException { return in.available(); }

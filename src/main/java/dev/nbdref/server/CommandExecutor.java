@@ -112,22 +112,23 @@ final class CommandExecutor {
         }
     }
 
-    /** Large simple reads go out in pieces, so memory stays at two pieces however large the read. */
+    /**
+     * Large simple reads go out in pieces through one buffer, however large the read: the first piece is read
+     * before the header goes out (so an early failure is still a clean error reply), then the buffer is reused.
+     * One buffer also means never waiting for a second while holding the first.
+     */
     private void streamedSimpleRead(Request r) throws IOException, InterruptedException {
-        ByteBuffer first = budget.take(readChunk);
-        ByteBuffer scratch = null;
+        ByteBuffer buf = budget.take(readChunk);
         try {
             try {
-                device.read(r.offset(), first);
+                device.read(r.offset(), buf);
             } catch (IOException | RuntimeException e) {
                 reply.error(r, DeviceErrors.of(e));
                 return;
             }
-            scratch = budget.take(readChunk);
-            reply.simpleStreamed(r, first.flip(), device::read, scratch);
+            reply.simpleStreamed(r, buf.flip(), device::read, buf);
         } finally {
-            budget.release(first);
-            if (scratch != null) budget.release(scratch);
+            budget.release(buf);
         }
     }
 
@@ -206,7 +207,7 @@ final class CommandExecutor {
             for (long at = pos; at < pos + len; at += readChunk) {
                 if (injectedFailure(at)) return false;
                 int n = (int) Math.min(readChunk, pos + len - at);
-                ByteBuffer buf = budget.take(n);
+                ByteBuffer buf = takeWithoutHolding(n);
                 try {
                     device.read(at, buf);
                 } catch (IOException | RuntimeException e) {
@@ -217,6 +218,19 @@ final class CommandExecutor {
                 push(new ReplyChunk.OffsetData(at, buf.flip()), buf);
             }
             return true;
+        }
+
+        /**
+         * A buffer for the next chunk. Waiting for one while the window holds others could wait for ever (every
+         * worker of a small budget doing the same), so when there is no room at once the window goes out first,
+         * without DONE; a NONE chunk then ends the reply if nothing else does.
+         */
+        private ByteBuffer takeWithoutHolding(int n) throws IOException, InterruptedException {
+            if (window.isEmpty()) return budget.take(n);
+            ByteBuffer buf = budget.tryTake(n);
+            if (buf != null) return buf;
+            flushWindow(false);
+            return budget.take(n);
         }
 
         /** The read-error fault: the second chunk of a read becomes an error instead. */
@@ -258,20 +272,31 @@ final class CommandExecutor {
     /** A chunk waiting to be sent, with the budgeted buffer it holds (null for holes). */
     private record Pending(ReplyChunk chunk, ByteBuffer buffer) {}
 
-    /** S63: one status chunk per context (all computed before any is sent, so an error is still a clean reply). */
-    private void blockStatus(Request r, List<MetaContextSelection.Selected> contexts) throws IOException {
+    /**
+     * S63: one status chunk per context (all computed before any is sent, so an error is still a clean reply).
+     * The descriptor lists are not buffers, but a client asking for many extents on many connections could fill
+     * the heap with them, so their worst case is counted against the budget while they exist.
+     */
+    private void blockStatus(Request r, List<MetaContextSelection.Selected> contexts)
+            throws IOException, InterruptedException {
         boolean one = r.has(CommandFlag.REQ_ONE);
-        List<List<ReplyChunk.Descriptor>> answers = new ArrayList<>();
+        int held = (int) Math.min(budget.capacity(), (long) contexts.size() * status.heapPerContext(one));
+        budget.reserve(held);
         try {
-            for (MetaContextSelection.Selected ctx : contexts) {
-                answers.add(status.descriptors(ctx.name(), r.offset(), r.length(), one));
+            List<List<ReplyChunk.Descriptor>> answers = new ArrayList<>();
+            try {
+                for (MetaContextSelection.Selected ctx : contexts) {
+                    answers.add(status.descriptors(ctx.name(), r.offset(), r.length(), one));
+                }
+            } catch (IOException | RuntimeException e) {
+                reply.error(r, DeviceErrors.of(e));
+                return;
             }
-        } catch (IOException | RuntimeException e) {
-            reply.error(r, DeviceErrors.of(e));
-            return;
-        }
-        for (int i = 0; i < contexts.size(); i++) {
-            reply.status(r, i == contexts.size() - 1, contexts.get(i).id(), answers.get(i));
+            for (int i = 0; i < contexts.size(); i++) {
+                reply.status(r, i == contexts.size() - 1, contexts.get(i).id(), answers.get(i));
+            }
+        } finally {
+            budget.unreserve(held);
         }
     }
 }

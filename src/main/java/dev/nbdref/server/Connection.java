@@ -31,6 +31,7 @@ final class Connection implements Runnable {
     private final ConnectionListener listener;
     private final Instant started = Instant.now();
     private final ScheduledExecutorService timers;
+    private final IoWatchdog watchdog;
     private volatile boolean negotiationExpired;
     private volatile String exportName;
 
@@ -46,6 +47,8 @@ final class Connection implements Runnable {
         this.timers = timers;
         this.budget = budget;
         this.listener = listener;
+        this.watchdog = new IoWatchdog(ctx.config().ioTimeout(), ctx.in()::messageWaitNanos,
+                ctx.out()::writeStalledNanos, this::cutOff);
     }
 
     @Override
@@ -53,58 +56,77 @@ final class Connection implements Runnable {
         log.info("[{}] connected from {}", ctx.id(), socket.getRemoteSocketAddress());
         try {
             socket.setTcpNoDelay(true);
-            socket.setSoTimeout((int) ctx.config().handshakeTimeout().toMillis());
-            // SO_TIMEOUT bounds each read; this bounds the whole negotiation, so a client dribbling a byte at a
-            // time cannot hold a connection (and its thread) forever.
-            ScheduledFuture<?> deadline = timers.schedule(this::expireNegotiation,
-                    ctx.config().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            Optional<Session> session;
-            try {
-                session = new OptionNegotiator(ctx).run();
-            } finally {
-                deadline.cancel(false);
-            }
-            if (session.isPresent()) {
-                exportName = session.get().export().name();
-                socket.setSoTimeout(0); // transmission connections may idle for as long as they like
-                log.info("[{}] transmission on export \"{}\"", ctx.id(), exportName);
-                ExecutorService workers = workersFor(ctx.id());
-                try {
-                    new TransmissionLoop(ctx, session.get(), workers, budget).run();
-                } finally {
-                    workers.shutdown();
-                }
-            }
-            ctx.out().close(); // a soft end: over TLS this sends close_notify (S61)
+            Optional<Session> session = negotiate();
+            if (session.isPresent()) transmit(session.get());
+            ctx.out().close(); // a soft end: over TLS this sends close_notify (S61); the watchdog still bounds it
         } catch (HardDisconnect e) {
-            log.info("[{}] hard disconnect: {}", ctx.id(), e.getMessage());
-            ctx.recorder().ended("server hard disconnect: " + e.getMessage());
-        } catch (SocketTimeoutException e) {
-            log.info("[{}] negotiation timed out after {}", ctx.id(), ctx.config().handshakeTimeout());
-            ctx.recorder().ended("negotiation timed out after " + ctx.config().handshakeTimeout().toSeconds() + " s");
-        } catch (EOFException e) {
-            ctx.recorder().ended("client closed the connection in the middle of a message");
-            ctx.recorder().record("C17", exportName == null ? Phase.OPTIONS : Phase.TRANSMISSION, 0,
-                    ctx.in().position(), e.getMessage(), null, "connection closed");
-        } catch (SocketException e) {
-            if (negotiationExpired) {
-                log.info("[{}] negotiation not finished within {}", ctx.id(), ctx.config().handshakeTimeout());
-                ctx.recorder().ended("negotiation not finished within "
-                        + ctx.config().handshakeTimeout().toSeconds() + " s");
-            } else {
-                log.info("[{}] connection lost: {}", ctx.id(), e.getMessage());
-                ctx.recorder().ended("connection lost: " + e.getMessage());
-            }
+            hardDisconnect(e.getMessage());
         } catch (IOException e) {
-            log.warn("[{}] I/O error: {}", ctx.id(), e.toString());
+            if (watchdog.fired()) hardDisconnect(watchdog.reason()); // whatever the closed socket made of it
+            else ended(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             log.error("[{}] internal error", ctx.id(), e);
         } finally {
+            watchdog.stop();
             closeQuietly();
             log.info("[{}] closed", ctx.id());
             listener.ended(this);
+        }
+    }
+
+    /**
+     * SO_TIMEOUT bounds each read; the timer bounds the whole negotiation, so a client dribbling a byte at a time
+     * cannot hold a connection (and its thread) for ever.
+     */
+    private Optional<Session> negotiate() throws IOException, HardDisconnect, InterruptedException {
+        socket.setSoTimeout((int) ctx.config().handshakeTimeout().toMillis());
+        ScheduledFuture<?> deadline = timers.schedule(this::expireNegotiation,
+                ctx.config().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            return new OptionNegotiator(ctx, budget).run();
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
+    private void transmit(Session session) throws IOException, HardDisconnect, InterruptedException {
+        exportName = session.export().name();
+        socket.setSoTimeout(0); // an idle connection may stay as long as it likes; the watchdog bounds the rest
+        log.info("[{}] transmission on export \"{}\"", ctx.id(), exportName);
+        ExecutorService workers = workersFor(ctx.id());
+        watchdog.start(timers);
+        try {
+            new TransmissionLoop(ctx, session, workers, budget, watchdog).run();
+        } finally {
+            workers.shutdown();
+        }
+    }
+
+    private void hardDisconnect(String why) {
+        log.info("[{}] hard disconnect: {}", ctx.id(), why);
+        ctx.recorder().ended("server hard disconnect: " + why);
+    }
+
+    /** How an I/O failure ended the connection, when the server did not end it on purpose. */
+    private void ended(IOException e) {
+        String bound = ctx.config().handshakeTimeout().toSeconds() + " s";
+        if (e instanceof SocketTimeoutException) {
+            log.info("[{}] negotiation timed out after {}", ctx.id(), ctx.config().handshakeTimeout());
+            ctx.recorder().ended("negotiation timed out after " + bound);
+        } else if (e instanceof EOFException) {
+            ctx.recorder().ended("client closed the connection in the middle of a message");
+            ctx.recorder().record("C17", exportName == null ? Phase.OPTIONS : Phase.TRANSMISSION, 0,
+                    ctx.in().position(), e.getMessage(), null, "connection closed");
+        } else if (e instanceof SocketException && negotiationExpired) {
+            log.info("[{}] negotiation not finished within {}", ctx.id(), ctx.config().handshakeTimeout());
+            ctx.recorder().ended("negotiation not finished within " + bound);
+        } else if (e instanceof SocketException) {
+            log.info("[{}] connection lost: {}", ctx.id(), e.getMessage());
+            ctx.recorder().ended("connection lost: " + e.getMessage());
+        } else {
+            log.warn("[{}] I/O error: {}", ctx.id(), e.toString());
         }
     }
 
@@ -121,6 +143,19 @@ final class Connection implements Runnable {
 
     private void expireNegotiation() {
         negotiationExpired = true;
+        closeQuietly();
+    }
+
+    /**
+     * The watchdog's cut-off: a reset rather than an orderly close, so the kernel drops the replies a stalled
+     * client never took instead of holding them for it.
+     */
+    private void cutOff() {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // already closed
+        }
         closeQuietly();
     }
 

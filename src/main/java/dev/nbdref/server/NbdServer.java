@@ -31,9 +31,7 @@ import java.util.function.Consumer;
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
-    /** Bytes all connections together may hold in request and reply buffers. */
-    static final int BUFFER_BUDGET = 1 << 30;
-    /** Bytes one connection may hold: three maximum-size payloads. */
+    /** Bytes one connection may hold: three maximum-size payloads (less when the server's budget is small). */
     static final int CONNECTION_BUDGET = 96 << 20;
 
     private final ServerConfig config;
@@ -41,9 +39,12 @@ public final class NbdServer implements AutoCloseable {
     private final RequirementCatalog catalog = RequirementCatalog.standard();
     private final Consumer<ConnectionReport> reports;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private final BufferBudget budget = new BufferBudget(BUFFER_BUDGET);
+    /** Bytes all connections together may hold in buffers: 1 GiB, or a quarter of the heap (BufferBudget.forHeap). */
+    private final BufferBudget budget;
+    /** Each connection's slice of it. */
+    private final int connectionBudget;
     private final AtomicInteger nextId = new AtomicInteger(1);
-    /** Negotiation deadlines. */
+    /** Negotiation deadlines and the transmission phase's watchdogs. */
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("nbdref-timer"));
     private final ServerSocket listener;
     private final Thread acceptor;
@@ -53,6 +54,12 @@ public final class NbdServer implements AutoCloseable {
         this.config = config;
         this.exports = new ExportRegistry(config.exports());
         this.reports = reports;
+        int largest = (int) Math.min(Integer.toUnsignedLong(config.sizes().maximumPayload()),
+                BufferBudget.MAX_SERVER_BUDGET);
+        this.budget = BufferBudget.forHeap(Runtime.getRuntime().maxMemory(), largest);
+        // At most half the budget, so a client that stops reading cannot pin all of it; but a maximum-size payload
+        // must fit (in the smallest heaps the two are the same, and only the I/O timeout frees what it holds).
+        this.connectionBudget = (int) Math.min(CONNECTION_BUDGET, Math.max(largest, budget.capacity() / 2));
         this.listener = new ServerSocket();
         listener.setReuseAddress(true);
         listener.bind(new InetSocketAddress(InetAddress.getByName(config.host()), config.port()), 128);
@@ -63,7 +70,9 @@ public final class NbdServer implements AutoCloseable {
     public static NbdServer start(ServerConfig config, Consumer<ConnectionReport> reports) throws IOException {
         NbdServer server = new NbdServer(config, reports);
         server.acceptor.start();
-        log.info("listening on {}:{}", config.host(), server.port());
+        log.info("listening on {}:{}; buffer budget {} MiB ({} MiB a connection), I/O timeout {}", config.host(),
+                server.port(), server.budget.capacity() >> 20, server.connectionBudget >> 20,
+                config.ioTimeout().isZero() ? "none" : IoWatchdog.describe(config.ioTimeout()));
         return server;
     }
 
@@ -75,6 +84,12 @@ public final class NbdServer implements AutoCloseable {
 
     /** Connections currently open (negotiating or transmitting). */
     public int activeConnections() { return connections.size(); }
+
+    /** Buffer bytes no connection holds right now; the whole budget once every connection has let go. */
+    long idleBufferBytes() { return budget.available(); }
+
+    /** The server-wide buffer budget in bytes. */
+    long bufferBudget() { return budget.capacity(); }
 
     /** One URI per export with the real port (doc/uri.md): nbds:// where the export can only be used over TLS. */
     public List<URI> uris() {
@@ -98,7 +113,7 @@ public final class NbdServer implements AutoCloseable {
                 ConnectionContext ctx = new ConnectionContext(id, socket, new ClientInput(socket.getInputStream()),
                         new ReplySender(socket.getOutputStream()), new ConnectionRecorder(catalog, id), exports, config,
                         () -> shuttingDown);
-                Connection c = new Connection(socket, ctx, budget.slice(CONNECTION_BUDGET), this::ended, timers);
+                Connection c = new Connection(socket, ctx, budget.slice(connectionBudget), this::ended, timers);
                 connections.add(c);
                 Thread t = new Thread(c, "nbdref-" + id);
                 t.setDaemon(true);
@@ -109,13 +124,18 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Reports the connection, then forgets it: shutdown waits until no connection is left, so removing it first
+     * would let the server exit before the last connection's report is written.
+     */
     private void ended(Connection c) {
-        connections.remove(c);
         ConnectionRecorder r = c.recorder();
         try {
             reports.accept(ConnectionReport.of(r, c.peer(), c.started(), Instant.now(), c.exportName()));
         } catch (RuntimeException e) {
             log.error("could not report connection {}", c.id(), e);
+        } finally {
+            connections.remove(c);
         }
     }
 

@@ -43,19 +43,21 @@ final class OptionNegotiator {
     private static final Logger log = LoggerFactory.getLogger(OptionNegotiator.class);
 
     private final ConnectionContext ctx;
+    private final BufferBudget budget;
     private final ServerBehavior behavior;
     private final int serverFlags;
     private NegotiationState state;
     private long optionStart;
 
-    OptionNegotiator(ConnectionContext ctx) {
+    OptionNegotiator(ConnectionContext ctx, BufferBudget budget) {
         this.ctx = ctx;
+        this.budget = budget;
         this.behavior = ctx.config().behavior();
         this.serverFlags = HandshakeFlag.FIXED_NEWSTYLE.bit | (behavior.offerNoZeroes() ? HandshakeFlag.NO_ZEROES.bit : 0);
     }
 
     /** Runs negotiation; empty when the client ended it without choosing an export. */
-    Optional<Session> run() throws IOException, HardDisconnect {
+    Optional<Session> run() throws IOException, HardDisconnect, InterruptedException {
         ctx.out().sendRaw(new Greeting(serverFlags).encode()); // S01, S02
         ctx.recorder().transcript(Phase.HANDSHAKE, false, -1,
                 String.format("greeting, handshake flags 0x%04x", serverFlags));
@@ -93,7 +95,7 @@ final class OptionNegotiator {
     }
 
     /** One option: a session to start, empty to keep haggling, null when the client aborted. */
-    private Optional<Session> nextOption() throws IOException, HardDisconnect {
+    private Optional<Session> nextOption() throws IOException, HardDisconnect, InterruptedException {
         optionStart = ctx.in().position();
         byte[] headerBytes = ctx.in().readExactly(OptionHeader.SIZE);
         OptionHeader header = OptionHeader.decode(headerBytes);
@@ -111,7 +113,17 @@ final class OptionNegotiator {
             throw new HardDisconnect("injected fault: close on option " + state.optionsSeen);
         }
         if (header.length() > MAX_PARSED_OPTION) return oversized(header, headerBytes);
-        byte[] payload = ctx.in().readExactly((int) header.length());
+        int length = (int) header.length();
+        budget.reserve(length); // a parsed option counts against the buffer budget, as a request payload does
+        try {
+            return parsed(option, headerBytes, ctx.in().readExactly(length));
+        } finally {
+            budget.unreserve(length);
+        }
+    }
+
+    /** An option read whole: checked against the negotiation state, then answered. */
+    private Optional<Session> parsed(int option, byte[] headerBytes, byte[] payload) throws IOException, HardDisconnect {
         ctx.recorder().transcript(Phase.OPTIONS, true, optionStart, MessageSummary.option(option, payload));
         if (!state.fixedNewstyle() && option != OptionType.EXPORT_NAME.value) {
             violation("C02", "a client without NBD_FLAG_C_FIXED_NEWSTYLE sent " + OptionType.nameOf(option),

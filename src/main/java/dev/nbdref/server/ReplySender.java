@@ -12,14 +12,27 @@ import java.nio.ByteBuffer;
 /**
  * The only writer of a connection's socket. Each message goes out whole under one lock, so replies
  * from many worker threads never interleave inside a message (they may interleave between chunks).
+ * Writes are timed beneath the buffer (and above TLS, which writes a record per piece), so a client that
+ * stops reading shows as a write that makes no progress.
  */
 final class ReplySender {
+    private final StallClock writeStall = new StallClock();
     private OutputStream out;
 
-    ReplySender(OutputStream out) { this.out = new BufferedOutputStream(out, 64 * 1024); }
+    ReplySender(OutputStream out) { this.out = buffered(out); }
 
     /** Replaces the stream (after a TLS upgrade). */
-    synchronized void replace(OutputStream next) { this.out = new BufferedOutputStream(next, 64 * 1024); }
+    synchronized void replace(OutputStream next) { this.out = buffered(next); }
+
+    private BufferedOutputStream buffered(OutputStream raw) {
+        return new BufferedOutputStream(new TimedOutput(raw, writeStall), 64 * 1024);
+    }
+
+    /**
+     * How long, as of {@code now} (nanoTime), the write in progress has gone without progress (the client not
+     * taking the bytes); 0 when nothing is being written. Read without the lock: a stalled writer holds it.
+     */
+    long writeStalledNanos(long now) { return writeStall.blockedNanos(now); }
 
     /** Flushes and closes the stream; over TLS this sends close_notify before the socket goes (S61). */
     synchronized void close() throws IOException {
@@ -59,7 +72,8 @@ final class ReplySender {
 
     /**
      * A simple READ reply too large to buffer whole: the header and {@code first} piece (already read, so an
-     * early failure could still be a clean error reply), then the rest read piece by piece into {@code scratch}.
+     * early failure could still be a clean error reply), then the rest read piece by piece into {@code scratch}
+     * (which may be {@code first} itself: it is free once written).
      * A failure after the header cannot be reported any more; S47 then asks for a hard disconnect, which closing
      * the stream is.
      */

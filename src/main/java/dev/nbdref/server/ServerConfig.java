@@ -17,24 +17,41 @@ import java.util.List;
  * @param report          where to write the violation report after each connection, or null
  * @param shutdownGrace   how long a shutdown waits for clients to disconnect before closing them
  * @param handshakeTimeout how long a client may take to finish negotiating (TLS handshake included)
+ * @param ioTimeout       transmission phase: how long a started request may take to arrive, and how long a reply
+ *                        write may wait for the client to read (see {@link IoWatchdog}); zero means no limit
  * @param tlsMode         NOTLS, SELECTIVETLS or FORCEDTLS
  * @param tls             performs TLS handshakes; null exactly when tlsMode is OFF
  * @param behavior        what the server offers and any fault it injects (validator profiles)
  */
 public record ServerConfig(String host, int port, List<Export> exports, SizeConstraints sizes, Path report,
-                           Duration shutdownGrace, Duration handshakeTimeout, TlsMode tlsMode, TlsUpgrader tls,
-                           ServerBehavior behavior) {
+                           Duration shutdownGrace, Duration handshakeTimeout, Duration ioTimeout, TlsMode tlsMode,
+                           TlsUpgrader tls, ServerBehavior behavior) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 10809;
+    /**
+     * As long as the negotiation deadline: far beyond what a live client on a congested link or a briefly paused
+     * VM needs to finish sending a request or to take up its replies, yet it frees a stalled client's reader
+     * thread, workers and buffers within a minute.
+     */
+    public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(60);
 
     public ServerConfig {
         exports = List.copyOf(exports);
+        if (ioTimeout.isNegative()) throw new IllegalArgumentException("the I/O timeout cannot be negative");
         if ((tlsMode == TlsMode.OFF) != (tls == null)) {
             throw new IllegalArgumentException("TLS credentials are needed exactly when the TLS mode is not off");
         }
         if (tlsMode == TlsMode.OFF && exports.stream().anyMatch(Export::tlsOnly)) {
             throw new IllegalArgumentException("a tls-only export needs --tls-mode on or require");
         }
+    }
+
+    /** With the default I/O timeout. */
+    public ServerConfig(String host, int port, List<Export> exports, SizeConstraints sizes, Path report,
+                        Duration shutdownGrace, Duration handshakeTimeout, TlsMode tlsMode, TlsUpgrader tls,
+                        ServerBehavior behavior) {
+        this(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, DEFAULT_IO_TIMEOUT, tlsMode, tls,
+                behavior);
     }
 
     /** Without TLS. */
@@ -50,20 +67,29 @@ public record ServerConfig(String host, int port, List<Export> exports, SizeCons
     }
 
     public ServerConfig withSizes(SizeConstraints s) {
-        return new ServerConfig(host, port, exports, s, report, shutdownGrace, handshakeTimeout, tlsMode, tls, behavior);
+        return new ServerConfig(host, port, exports, s, report, shutdownGrace, handshakeTimeout, ioTimeout, tlsMode,
+                tls, behavior);
     }
 
     public ServerConfig withReport(Path r) {
-        return new ServerConfig(host, port, exports, sizes, r, shutdownGrace, handshakeTimeout, tlsMode, tls, behavior);
+        return new ServerConfig(host, port, exports, sizes, r, shutdownGrace, handshakeTimeout, ioTimeout, tlsMode,
+                tls, behavior);
     }
 
     public ServerConfig withTls(TlsMode mode, TlsUpgrader upgrader) {
-        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, mode, upgrader,
-                behavior);
+        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, ioTimeout, mode,
+                upgrader, behavior);
     }
 
     public ServerConfig withBehavior(ServerBehavior b) {
-        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, tlsMode, tls, b);
+        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, ioTimeout, tlsMode,
+                tls, b);
+    }
+
+    /** {@code timeout} zero: no transmission-phase time limit. */
+    public ServerConfig withIoTimeout(Duration timeout) {
+        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, timeout, tlsMode,
+                tls, behavior);
     }
 
     /** True when {@code export} may not be used before TLS is up (S27, S28). */

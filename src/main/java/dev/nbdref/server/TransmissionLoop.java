@@ -37,6 +37,7 @@ final class TransmissionLoop {
     private final CommandExecutor executor;
     private final ExecutorService workers;
     private final BufferBudget budget;
+    private final IoWatchdog watchdog;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private final Set<Long> cookiesInFlight = ConcurrentHashMap.newKeySet();
     private final ServerBehavior.Fault fault;
@@ -47,8 +48,10 @@ final class TransmissionLoop {
     private static final long SHUTDOWN_REACTION_NANOS = 100_000_000L;
     private long index;
 
-    TransmissionLoop(ConnectionContext ctx, Session session, ExecutorService workers, BufferBudget budget) {
+    TransmissionLoop(ConnectionContext ctx, Session session, ExecutorService workers, BufferBudget budget,
+                     IoWatchdog watchdog) {
         this.ctx = ctx;
+        this.watchdog = watchdog;
         this.session = session;
         this.workers = workers;
         this.budget = budget;
@@ -58,23 +61,36 @@ final class TransmissionLoop {
                 new ReplyWriter(ctx.out(), session.framing(), cookiesInFlight::remove), budget, ctx.config().behavior());
     }
 
-    /** Serves requests until DISC or the client closes; then waits for every outstanding reply (S61). */
+    /**
+     * Serves requests until DISC or the client closes; then waits for every outstanding reply (S61). When the
+     * watchdog has cut the connection off, whatever the closed socket then reports (an error, or an end of stream
+     * under TLS) is not the client's doing: it ends as the hard disconnect it is.
+     */
     void run() throws IOException, HardDisconnect, InterruptedException {
         try {
-            while (ctx.in().awaitNextMessage()) {
-                if (!serveOne()) break;
-            }
-            if (sawDisconnect) {
-                ctx.recorder().ended("NBD_CMD_DISC");
-                checkNothingAfterDisconnect();
-            } else {
-                ctx.recorder().ended("client closed the connection without NBD_CMD_DISC");
-                ctx.recorder().record("C17", Phase.TRANSMISSION, index, ctx.in().position(),
-                        "the client closed the connection without NBD_CMD_DISC", null, "connection closed");
-            }
+            serveAll();
+        } catch (IOException e) {
+            if (watchdog.fired()) throw new HardDisconnect(watchdog.reason());
+            throw e;
         } finally {
             inFlight.acquire(MAX_IN_FLIGHT); // drain: every request read has been answered
             inFlight.release(MAX_IN_FLIGHT);
+        }
+        if (watchdog.fired()) throw new HardDisconnect(watchdog.reason()); // while the last replies waited
+    }
+
+    private void serveAll() throws IOException, HardDisconnect, InterruptedException {
+        while (!watchdog.fired() && ctx.in().awaitNextMessage()) {
+            if (!serveOne()) break;
+        }
+        if (watchdog.fired()) throw new HardDisconnect(watchdog.reason());
+        if (sawDisconnect) {
+            ctx.recorder().ended("NBD_CMD_DISC");
+            checkNothingAfterDisconnect();
+        } else {
+            ctx.recorder().ended("client closed the connection without NBD_CMD_DISC");
+            ctx.recorder().record("C17", Phase.TRANSMISSION, index, ctx.in().position(),
+                    "the client closed the connection without NBD_CMD_DISC", null, "connection closed");
         }
     }
 
@@ -227,6 +243,7 @@ final class TransmissionLoop {
     private void work(Request r, ByteBuffer payload, List<MetaContextSelection.Selected> contexts,
                       Optional<RequestError> error) {
         try {
+            if (watchdog.fired()) return; // the connection is gone: no device work for a reply nobody will get
             if (error.isPresent()) {
                 executor.reply().error(r, error.get());
                 if (error.get().code() == ErrorCode.ESHUTDOWN && shutdownAnnouncedAt == 0) {

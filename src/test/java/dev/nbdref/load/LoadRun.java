@@ -34,9 +34,12 @@ import java.util.function.Consumer;
  * one byte per second (slow, in the option phase), and one that sends a 1 MiB option, a 32 MiB option and then
  * options until the 4096-option limit cuts it off (each answered as documented). The others must keep working: 0 errors, every client
  * makes progress, no request waits longer than {@link #MAX_LATENCY}. The server's resident memory is sampled from
- * /proc/PID/status. A run of 60 s or more also checks that the slow negotiator is cut off at the 60 s negotiation
- * bound. {@code java ... dev.nbdref.load.LoadRun [--seconds N] [--connections N] [--jar PATH] [--server-heap SIZE]}
- * (conformance/load/load.sh); {@link LoadInteropTest} runs a short one in CI.
+ * /proc/PID/status. The server runs with {@code --io-timeout} (the transmission-phase bound): the stalled reader and
+ * the slow writer must be cut off that long after they stall (not earlier, and at most {@link #CUT_OFF_GRACE} later),
+ * measured from the server's connection report and checked against the reasons in its log. A run of 60 s or more
+ * also checks that the slow negotiator is cut off at the 60 s negotiation bound.
+ * {@code java ... dev.nbdref.load.LoadRun [--seconds N] [--connections N] [--io-timeout N] [--jar PATH]
+ * [--server-heap SIZE]} (conformance/load/load.sh); {@link LoadInteropTest} runs a short one in CI.
  */
 public final class LoadRun {
     /** Bytes of the export each client owns. */
@@ -45,6 +48,8 @@ public final class LoadRun {
     static final Duration NEGOTIATION_BOUND = Duration.ofSeconds(60);
     /** Longer than this for one request counts as the server being blocked. */
     static final Duration MAX_LATENCY = Duration.ofSeconds(15);
+    /** How much later than the I/O bound a hostile client may be cut off (watchdog period, a loaded machine). */
+    static final Duration CUT_OFF_GRACE = Duration.ofSeconds(5);
 
     private LoadRun() {}
 
@@ -52,7 +57,7 @@ public final class LoadRun {
     public record Result(int connections, double seconds, long requests, long errors, long minPerClient,
                          long maxLatencyMillis, Map<String, Long> byCommand, long rssKib, long peakRssKib,
                          boolean stalledStillOpen, boolean slowWriterStillOpen, boolean slowNegotiatorStillOpen,
-                         List<String> problems) {
+                         long stalledCutOffMillis, long slowWriterCutOffMillis, List<String> problems) {
         boolean ok() { return errors == 0 && problems.isEmpty(); }
 
         @Override public String toString() {
@@ -60,54 +65,70 @@ public final class LoadRun {
                             + " %d; by command %s; server RSS %d MiB at the end, peak %d MiB; stalled reader %s, slow"
                             + " writer %s, slow negotiator %s at the end", connections, seconds, requests,
                     requests / seconds, errors, maxLatencyMillis, minPerClient, byCommand, rssKib / 1024, peakRssKib / 1024,
-                    stalledStillOpen ? "still connected" : "cut off", slowWriterStillOpen ? "still connected" : "cut off",
+                    cutOff(stalledStillOpen, stalledCutOffMillis), cutOff(slowWriterStillOpen, slowWriterCutOffMillis),
                     slowNegotiatorStillOpen ? "still connected" : "cut off");
+        }
+
+        private static String cutOff(boolean open, long millis) {
+            return open ? "still connected" : millis >= 0 ? "cut off " + millis + " ms after it stalled" : "cut off";
         }
     }
 
     public static void main(String[] args) throws Exception {
         int seconds = 60;
         int connections = 64;
+        int ioTimeout = 10;
         java.nio.file.Path jar = null;
         List<String> serverJvm = List.of();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds": seconds = Integer.parseInt(args[++i]); break;
                 case "--connections": connections = Integer.parseInt(args[++i]); break;
+                case "--io-timeout": ioTimeout = Integer.parseInt(args[++i]); break;
                 case "--jar": jar = java.nio.file.Path.of(args[++i]); break;
                 case "--server-heap": serverJvm = List.of("-Xmx" + args[++i]); break;
                 default: throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
         Result r = runAgainstJar(jar != null ? jar : ServerProcess.jar(), serverJvm, connections,
-                Duration.ofSeconds(seconds), System.out::println);
+                Duration.ofSeconds(seconds), Duration.ofSeconds(ioTimeout), System.out::println);
         System.out.println("load: " + r);
         r.problems().forEach(p -> System.out.println("  " + p));
         System.exit(r.ok() ? 0 : 1);
     }
 
-    /** Starts the jar with a memory export big enough for every client's slice, runs, stops it. */
+    /**
+     * Starts the jar with a memory export big enough for every client's slice, the transmission-phase bound
+     * {@code ioBound} (which must be well inside {@code duration}) and a connection report, runs, stops it.
+     */
     public static Result runAgainstJar(java.nio.file.Path jar, List<String> serverJvm, int connections, Duration duration,
-                                       Consumer<String> log) throws Exception {
+                                       Duration ioBound, Consumer<String> log) throws Exception {
         long size = (long) SLICE * connections;
-        try (ServerProcess server = ServerProcess.start(jar, serverJvm, 1, "--export", "d=memory:" + size)) {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("nbdref-load");
+        java.nio.file.Path report = dir.resolve("connections.json");
+        try (ServerProcess server = ServerProcess.start(jar, serverJvm, 1, "--export", "d=memory:" + size,
+                "--io-timeout", Long.toString(ioBound.toSeconds()), "--report", report.toString())) {
             log.accept("load: nbdref pid " + server.pid() + " on port " + server.port() + ", " + connections
-                    + " clients for " + duration.toSeconds() + " s");
-            Result r = run("127.0.0.1", server.port(), "d", connections, duration, server, log);
+                    + " clients for " + duration.toSeconds() + " s, I/O timeout " + ioBound.toSeconds() + " s");
+            Result r = run("127.0.0.1", server.port(), "d", connections, duration, ioBound, report, server, log);
             int exit = server.stop();
             if (exit != 0) {
                 List<String> p = new ArrayList<>(r.problems());
                 p.add("the server exited with " + exit + " on SIGTERM:\n" + server.log());
                 return new Result(r.connections(), r.seconds(), r.requests(), r.errors(), r.minPerClient(),
                         r.maxLatencyMillis(), r.byCommand(), r.rssKib(), r.peakRssKib(), r.stalledStillOpen(),
-                        r.slowWriterStillOpen(), r.slowNegotiatorStillOpen(), p);
+                        r.slowWriterStillOpen(), r.slowNegotiatorStillOpen(), r.stalledCutOffMillis(),
+                        r.slowWriterCutOffMillis(), p);
             }
             return r;
+        } finally {
+            java.nio.file.Files.deleteIfExists(report);
+            java.nio.file.Files.deleteIfExists(dir);
         }
     }
 
-    static Result run(String host, int port, String export, int connections, Duration duration, ServerProcess server,
-                      Consumer<String> log) throws Exception {
+    static Result run(String host, int port, String export, int connections, Duration duration, Duration ioBound,
+                      java.nio.file.Path report, ServerProcess server, Consumer<String> log) throws Exception {
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
         Map<String, AtomicLong> byCommand = new ConcurrentHashMap<>();
         AtomicLong errors = new AtomicLong();
@@ -191,6 +212,15 @@ public final class LoadRun {
             problems.add("a client negotiating a byte a second was still connected after the " + NEGOTIATION_BOUND.toSeconds()
                     + " s negotiation bound");
         }
+        // The transmission-phase bound: both must be gone, at the bound (timed by the server's report), for the
+        // reason its log gives.
+        Map<Integer, java.time.Instant> ends = ConnectionEnds.byPeerPort(report);
+        long stalledCut = stalled.cutOffMillis(ends);
+        long writerCut = slowWriter.cutOffMillis(ends);
+        checkCutOff("client that never reads its replies", stalledOpen, stalledCut, ioBound,
+                "client read no reply data for " + ioBound.toSeconds() + " s", server, problems);
+        checkCutOff("client sending a WRITE a byte a second", writerOpen, writerCut, ioBound,
+                "request not complete within " + ioBound.toSeconds() + " s", server, problems);
         long min = Long.MAX_VALUE;
         long total = 0;
         for (long n : perClient) {
@@ -204,7 +234,25 @@ public final class LoadRun {
         Map<String, Long> counts = new java.util.TreeMap<>();
         byCommand.forEach((k, v) -> counts.put(k, v.get()));
         return new Result(connections, seconds, total, errors.get(), min, maxLatency.get(), counts, rss, peak,
-                stalledOpen, writerOpen, negotiatorOpen, List.copyOf(problems));
+                stalledOpen, writerOpen, negotiatorOpen, stalledCut, writerCut, List.copyOf(problems));
+    }
+
+    /** A hostile client must be cut off within [bound, bound + grace] of stalling, and the log must say why. */
+    private static void checkCutOff(String who, boolean stillOpen, long millis, Duration bound, String reason,
+                                    ServerProcess server, List<String> problems) {
+        if (stillOpen) {
+            problems.add("a " + who + " was still connected at the end; the I/O bound is " + bound.toSeconds() + " s");
+            return;
+        }
+        if (millis < 0) {
+            problems.add("the server's report has no end for the " + who);
+        } else if (millis < bound.toMillis() - 250 || millis > bound.plus(CUT_OFF_GRACE).toMillis()) {
+            problems.add("a " + who + " was cut off " + millis + " ms after it stalled; the bound is "
+                    + bound.toMillis() + " ms");
+        }
+        if (server != null && !server.log().contains("hard disconnect: " + reason)) {
+            problems.add("the server's log does not say \"" + reason + "\" for the " + who);
+        }
     }
 
     /** One well-behaved client: random requests on its own slice until the deadline; the number it completed. */
@@ -296,6 +344,8 @@ public final class LoadRun {
         private volatile String problem = "";
         /** When the connection was made (nanoTime). */
         final long connectedAt = System.nanoTime();
+        /** When it began to stall the server (its burst sent, or its request's first byte), or null. */
+        private volatile java.time.Instant stalledAt;
 
         private Hostile(Socket socket, Thread thread) {
             this.socket = socket;
@@ -303,6 +353,13 @@ public final class LoadRun {
         }
 
         String problem() { return problem; }
+
+        /** Milliseconds from its stall to the end of its connection in the server's report, or -1. */
+        long cutOffMillis(Map<Integer, java.time.Instant> endsByPeerPort) {
+            java.time.Instant end = endsByPeerPort.get(socket.getLocalPort());
+            java.time.Instant began = stalledAt;
+            return end == null || began == null ? -1 : Duration.between(began, end).toMillis();
+        }
 
         /**
          * Whether the server still has the connection: nothing to read yet and no end of stream (a stalled reader's
@@ -343,6 +400,7 @@ public final class LoadRun {
                 out.write(new Request(0, CommandType.READ.value, i, 0, 32 << 20).encodeCompact());
             }
             out.flush();
+            h.stalledAt = java.time.Instant.now(); // the replies fill the socket buffers within milliseconds
             t.start();
             return h;
         }
@@ -429,12 +487,14 @@ public final class LoadRun {
         }
 
         private static Hostile dribble(Socket s, byte[] bytes, long deadline, String name) {
+            Hostile[] h = new Hostile[1];
             Thread t = new Thread(() -> {
                 try {
                     OutputStream out = s.getOutputStream();
                     for (int i = 0; i < bytes.length && System.nanoTime() < deadline; i++) {
                         out.write(bytes[i]);
                         out.flush();
+                        if (i == 0) h[0].stalledAt = java.time.Instant.now();
                         Thread.sleep(1000);
                     }
                 } catch (IOException | InterruptedException e) {
@@ -442,9 +502,9 @@ public final class LoadRun {
                 }
             }, name);
             t.setDaemon(true);
-            Hostile h = new Hostile(s, t);
+            h[0] = new Hostile(s, t);
             t.start();
-            return h;
+            return h[0];
         }
 
         private static Socket socketOf(NbdClient c) {

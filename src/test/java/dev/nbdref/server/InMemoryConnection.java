@@ -58,11 +58,12 @@ public final class InMemoryConnection {
                 new ReplySender(out), recorder, new ExportRegistry(config.exports()), config, () -> false);
         String end;
         boolean hard = false;
+        BufferBudget budget = new BufferBudget(BUDGET);
         try {
-            Optional<Session> session = new OptionNegotiator(ctx).run();
+            Optional<Session> session = new OptionNegotiator(ctx, budget).run();
             if (session.isPresent()) {
                 DirectExecutor direct = new DirectExecutor();
-                new TransmissionLoop(ctx, session.get(), direct, new BufferBudget(BUDGET)).run();
+                new TransmissionLoop(ctx, session.get(), direct, budget, IoWatchdog.disabled()).run();
             }
             ctx.out().close();
             end = "ended: " + recorder.endReason();

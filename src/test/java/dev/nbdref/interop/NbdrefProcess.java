@@ -38,7 +38,8 @@ public final class NbdrefProcess implements AutoCloseable {
     private static final long STARTUP_TIMEOUT_MS = 30_000;
     private static final long STOP_TIMEOUT_MS = 10_000;
     private static final int LOG_LIMIT = 256 * 1024;
-    private static final Pattern URI_LINE = Pattern.compile("nbd://127\\.0\\.0\\.1:(\\d+)/(.*)");
+    /** nbds:// is what a FORCEDTLS server (or a tls-only export) prints. */
+    private static final Pattern URI_LINE = Pattern.compile("nbds?://127\\.0\\.0\\.1:(\\d+)/(.*)");
     /** Queued after the last stdout line, so a server that dies early is noticed at once. */
     private static final String EOF = "\u0000EOF";
 

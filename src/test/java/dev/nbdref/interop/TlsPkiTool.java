@@ -18,7 +18,7 @@ import java.util.List;
  * Makes the TLS credentials for the interop suites with {@code nbdref pki init}, run from the built jar as a
  * user would, so the peers read exactly what the generator writes.
  */
-final class TlsPkiTool {
+public final class TlsPkiTool {
 
     private TlsPkiTool() {
     }
@@ -33,7 +33,7 @@ final class TlsPkiTool {
     }
 
     /** {@code nbdref pki init DIR ARGS}; fails the test if it does not succeed. */
-    static Path init(Path dir, String... args) {
+    public static Path init(Path dir, String... args) {
         List<String> command = new ArrayList<>(launcher());
         command.addAll(List.of("pki", "init", dir.toString()));
         command.addAll(Arrays.asList(args));

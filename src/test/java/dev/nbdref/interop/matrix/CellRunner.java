@@ -3,7 +3,6 @@ package dev.nbdref.interop.matrix;
 import dev.nbdref.interop.NbdrefProcess;
 import dev.nbdref.interop.PeerResult;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -21,10 +21,18 @@ import java.util.stream.Stream;
  */
 final class CellRunner {
 
-    private final Set<String> serverCapabilities;
+    /** Placeholders only a scenario with server.tls may use: the credential directory, keys.psk and its identity. */
+    static final List<String> TLS_PLACEHOLDERS = List.of("{tlsdir}", "{pskfile}", "{pskidentity}");
 
-    CellRunner(Set<String> serverCapabilities) {
+    private final Set<String> serverCapabilities;
+    private final Path root;
+    private final TlsCredentials tls;
+
+    /** {@code root}: the repository (bochs fixtures); {@code tls}: the run's credentials, null when no scenario needs them. */
+    CellRunner(Set<String> serverCapabilities, Path root, TlsCredentials tls) {
         this.serverCapabilities = serverCapabilities;
+        this.root = root;
+        this.tls = tls;
     }
 
     CellResult run(Scenario scenario, PeerImage peer, Map<String, String> versions) {
@@ -48,7 +56,7 @@ final class CellRunner {
 
     private CellResult runIn(Scenario scenario, PeerImage peer, Path workdir, Path serverDir) throws IOException {
         Path report = serverDir.resolve("violations.json");
-        List<String> args = serveArguments(scenario.server(), serverDir, report);
+        List<String> args = ServeArguments.of(scenario.server(), new ServeArguments.Paths(root, serverDir, report), tls);
         long start = System.nanoTime();
         NbdrefProcess server;
         try {
@@ -58,12 +66,13 @@ final class CellRunner {
                     String.valueOf(e.getMessage()));
         }
         PeerResult result;
-        String script = substitute(scenario, server);
+        String script = substitute(scenario, server, tls);
+        List<Path> mounts = scenario.server().tls() == null ? List.of() : List.of(tls.dir());
         int serverExit;
         try {
-            result = ContainerRun.run(peer.image(), script, workdir, Duration.ofSeconds(scenario.timeoutSeconds()));
+            result = ContainerRun.run(peer.image(), script, workdir, mounts, Duration.ofSeconds(scenario.timeoutSeconds()));
         } finally {
-            serverExit = server.stop();
+            serverExit = server.stop(); // its shutdown writes every ended connection's report before it exits
         }
         Judge.Verdict verdict = Judge.judge(scenario.expect(), result, workdir, report);
         List<String> reasons = new ArrayList<>(verdict.reasons());
@@ -83,70 +92,38 @@ final class CellRunner {
         return new CellResult(peer.name(), scenario.id(), CellResult.Status.FAIL, reasons, script, exit, ms, null, details);
     }
 
-    /** {@code serve} arguments after {@code --listen 127.0.0.1:0}; file exports get a sparse file of their size. */
-    static List<String> serveArguments(Scenario.Server server, Path serverDir, Path report) throws IOException {
-        List<String> args = new ArrayList<>();
-        for (Scenario.Export e : server.exports()) {
-            String spec;
-            if (e.backend().equals("file")) {
-                Path file = serverDir.resolve(e.name() + ".raw");
-                try (RandomAccessFile raw = new RandomAccessFile(file.toFile(), "rw")) {
-                    raw.setLength(bytes(e.size()));
-                }
-                spec = "file:" + file;
-            } else {
-                spec = "memory:" + e.size();
-            }
-            StringBuilder arg = new StringBuilder(e.name()).append('=').append(spec);
-            if (e.readOnly()) {
-                arg.append(",ro");
-            }
-            if (e.description() != null) {
-                arg.append(",description=").append(e.description());
-            }
-            args.add("--export");
-            args.add(arg.toString());
-        }
-        if (server.minBlock() != null) {
-            args.add("--min-block");
-            args.add(String.valueOf(server.minBlock()));
-        }
-        args.addAll(server.args());
-        args.add("--report");
-        args.add(report.toString());
-        return args;
+    static String substitute(Scenario scenario, NbdrefProcess server, TlsCredentials tls) {
+        return substitute(scenario, server::uri, server.port(), tls);
     }
 
-    static String substitute(Scenario scenario, NbdrefProcess server) {
+    /**
+     * The scenario's command with every placeholder filled in from the URIs the server printed ({@code uriOf}
+     * gives one per export name); {@code tls} may be null for a scenario without TLS.
+     */
+    static String substitute(Scenario scenario, UnaryOperator<String> uriOf, int port, TlsCredentials tls) {
         String script = scenario.command();
         for (Scenario.Export e : scenario.server().exports()) {
-            script = script.replace("{uri:" + e.name() + "}", server.uri(e.name()));
+            script = script.replace("{uri:" + e.name() + "}", uriOf.apply(e.name()));
+        }
+        if (tls != null) {
+            script = script.replace("{tlsdir}", tls.dir().toString())
+                    .replace("{pskfile}", tls.pskFile().toString())
+                    .replace("{pskidentity}", TlsCredentials.PSK_IDENTITY);
         }
         String first = scenario.server().firstExport().name();
-        return script.replace("{uri}", server.uri(first))
+        return script.replace("{uri}", uriOf.apply(first))
                 .replace("{host}", "127.0.0.1")
-                .replace("{port}", String.valueOf(server.port()))
+                .replace("{port}", String.valueOf(port))
                 .replace("{export}", first)
                 .replace("{workdir}", ContainerRun.WORKDIR);
-    }
-
-    static long bytes(String size) {
-        char unit = size.charAt(size.length() - 1);
-        int shift = switch (unit) {
-            case 'K' -> 10;
-            case 'M' -> 20;
-            case 'G' -> 30;
-            default -> 0;
-        };
-        String digits = shift == 0 ? size : size.substring(0, size.length() - 1);
-        return Long.parseLong(digits) << shift;
     }
 
     private static String firstLine(String text) {
         return text == null ? "" : text.lines().findFirst().orElse("");
     }
 
-    private static void deleteTree(Path dir) {
+    /** Removes a scratch directory and everything in it; a leftover is harmless and not reported. */
+    static void deleteTree(Path dir) {
         if (dir == null) {
             return;
         }

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.TestFactory;
  * CI is "true": there it fails. System properties: {@code nbdref.interop.peers} and {@code nbdref.interop.scenarios}
  * (comma-separated subsets), {@code nbdref.interop.updateBaseline=true} (copy the report of a full run to the
  * baseline), {@code nbdref.interop.serverCapabilities} (capabilities scenarios may require, e.g. tls-x509),
- * {@code nbdref.interop.parallel} (cells run at once, default 2).
+ * {@code nbdref.interop.parallel} (cells run at once, default 2). When a selected scenario uses TLS, one set of
+ * credentials is made for the run with {@code nbdref pki init} and removed at the end.
  */
 class ContainerMatrixInteropTest {
 
@@ -77,7 +78,8 @@ class ContainerMatrixInteropTest {
         Set<String> capabilities = serverCapabilities();
         MatrixReport report = new MatrixReport(new ScenarioLoader.Catalog(catalog.features(), scenarios), capabilities);
         MatrixReport.Baseline baseline = MatrixReport.Baseline.load(BASELINE);
-        CellRunner runner = new CellRunner(capabilities);
+        TlsCredentials tls = scenarios.stream().anyMatch(s -> s.server().tls() != null) ? credentials() : null;
+        CellRunner runner = new CellRunner(capabilities, ROOT, tls);
         // Cells run ahead in a small pool (each is a server process plus a container, mostly waiting); the dynamic
         // tests then take their results in order, so output and report stay in matrix order.
         ExecutorService pool = Executors.newFixedThreadPool(Integer.getInteger("nbdref.interop.parallel", 2), task -> {
@@ -115,6 +117,9 @@ class ContainerMatrixInteropTest {
         }
         nodes.add(dynamicTest("matrix report and baseline", () -> {
             pool.shutdownNow();
+            if (tls != null) {
+                CellRunner.deleteTree(tls.dir().getParent());
+            }
             finish(report, baseline, partial);
         }));
         return nodes.stream();
@@ -216,10 +221,19 @@ class ContainerMatrixInteropTest {
     }
 
     /**
-     * What nbdref can do that scenarios may require ("server" in a scenario's requires). Add an entry here when the
-     * server gains it (tls-x509, tls-psk, dirty-bitmaps and bochs also need harness support: see Requirements).
+     * What nbdref can do that scenarios may require ("server" in a scenario's requires, or implied by its server
+     * section: see Requirements.implied). Add an entry here when the server gains one.
      */
-    static final String SERVER_CAPABILITIES = "extended-headers";
+    static final String SERVER_CAPABILITIES = "extended-headers,tls-x509,tls-psk,dirty-bitmaps,bochs,validator";
+
+    /** One PKI for the whole run (nbdref pki init), removed by the last test; only when a TLS scenario is selected. */
+    private static TlsCredentials credentials() {
+        try {
+            return TlsCredentials.create(Files.createTempDirectory("nbdref-matrix-tls-").resolve("pki"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make a directory for the TLS credentials", e);
+        }
+    }
 
     private static Set<String> serverCapabilities() {
         String text = System.getProperty("nbdref.interop.serverCapabilities", SERVER_CAPABILITIES).strip();

@@ -2,11 +2,13 @@ package dev.nbdref.interop.matrix;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Volume;
 import dev.nbdref.interop.PeerResult;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.containers.GenericContainer;
@@ -16,7 +18,8 @@ import org.testcontainers.utility.DockerImageName;
 
 /**
  * Runs one shell script to completion in a peer image: host networking (the container reaches nbdref on
- * 127.0.0.1), no pulls (the images are built locally), a scratch directory bind-mounted at {@link #WORKDIR}.
+ * 127.0.0.1), no pulls (the images are built locally), a scratch directory bind-mounted at {@link #WORKDIR}, and
+ * any further host directories (TLS credentials) bind-mounted read-only at their own paths.
  * Whatever the exit status, the result carries it with both output streams; a script still running at the
  * timeout is stopped and reported as timed out.
  */
@@ -38,8 +41,18 @@ final class ContainerRun {
     }
 
     static PeerResult run(String image, String script, Path workdir, Duration timeout) {
-        List<String> shown = List.of("docker", "run", "--network=host", "-v", workdir + ":" + WORKDIR, image,
-                "sh", "-ec", script);
+        return run(image, script, workdir, List.of(), timeout);
+    }
+
+    /** {@code readOnly}: host directories the script reads, mounted at the same path so commands name them as is. */
+    static PeerResult run(String image, String script, Path workdir, List<Path> readOnly, Duration timeout) {
+        List<String> shown = new ArrayList<>(List.of("docker", "run", "--network=host", "-v", workdir + ":" + WORKDIR));
+        List<Bind> binds = new ArrayList<>(List.of(new Bind(workdir.toString(), new Volume(WORKDIR))));
+        for (Path dir : readOnly) {
+            shown.addAll(List.of("-v", dir + ":" + dir + ":ro"));
+            binds.add(new Bind(dir.toString(), new Volume(dir.toString()), AccessMode.ro));
+        }
+        shown.addAll(List.of(image, "sh", "-ec", script));
         long start = System.nanoTime();
         try (GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(image))) {
             container.withImagePullPolicy(name -> false)
@@ -48,8 +61,7 @@ final class ContainerRun {
                     .withEnv("LANG", "C")
                     // Bound through the create command rather than withFileSystemBind: that one first checks
                     // file mounting with a helper image (alpine), which cannot be pulled here and costs minutes.
-                    .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
-                            .withBinds(new Bind(workdir.toString(), new Volume(WORKDIR))))
+                    .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(binds))
                     .withWorkingDirectory(WORKDIR)
                     .withCommand("/bin/sh", "-ec", script)
                     .withStartupCheckStrategy(new RunToCompletion().withTimeout(timeout));

@@ -3,7 +3,6 @@ package dev.nbdref.interop.matrix;
 import dev.nbdref.interop.PeerResult;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -11,21 +10,15 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * Judges one cell against its scenario's expectations: the peer's exit status and output, the files it left in
- * the scratch directory, and nbdref's violation report. Every failed check becomes one reason.
+ * the scratch directory, and nbdref's violation report (MUST and SHOULD as spec/requirements.json rates each rule;
+ * see {@link ViolationTally}). Every failed check becomes one reason.
  */
 final class Judge {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     record Verdict(List<String> reasons, CellResult.Violations violations, String violationDetail) {
     }
@@ -98,55 +91,24 @@ final class Judge {
         }
     }
 
-    /** Reads nbdref's report; a missing report means no connection ended. */
+    /** Applies the scenario's violation rule to nbdref's report. */
     private static CellResult.Violations violations(List<String> reasons, Scenario.ViolationRule rule, Path report,
                                                     StringBuilder detail) {
-        JsonNode root;
-        try {
-            root = Files.isRegularFile(report) ? JSON.readTree(Files.readString(report)) : null;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        ViolationTally tally = ViolationTally.read(report, rule);
+        detail.append(tally.detail());
+        reasons.addAll(tally.problems());
+        if (tally.connections() < rule.minConnections()) {
+            reasons.add("nbdref saw " + tally.connections() + " connection(s), expected at least " + rule.minConnections());
         }
-        int connections = root == null ? 0 : root.path("connections").size();
-        int must = 0;
-        int should = 0;
-        TreeSet<String> seen = new TreeSet<>();
-        Map<String, Integer> counted = new TreeMap<>();
-        if (root != null) {
-            for (JsonNode c : root.path("connections")) {
-                for (JsonNode v : c.path("violations")) {
-                    String id = v.path("requirement").asString();
-                    String severity = v.path("severity").asString();
-                    seen.add(id);
-                    detail.append("violation ").append(id).append(' ').append(severity).append(" (connection ")
-                            .append(c.path("id").asString()).append(", ").append(v.path("phase").asString())
-                            .append(" #").append(v.path("sequence").asInt()).append("): ")
-                            .append(v.path("title").asString()).append(" - ").append(v.path("detail").asString())
-                            .append(rule.allows(id) ? " [allowed by the scenario]" : "").append('\n');
-                    if (rule.allows(id)) {
-                        continue;
-                    }
-                    if (severity.equals("MUST")) {
-                        must++;
-                        counted.merge(id + " " + v.path("title").asString(), 1, Integer::sum);
-                    } else if (severity.equals("SHOULD")) {
-                        should++;
-                    }
-                }
-            }
-        }
-        if (connections < rule.minConnections()) {
-            reasons.add("nbdref saw " + connections + " connection(s), expected at least " + rule.minConnections());
-        }
-        if (must > rule.maxMust()) {
+        if (tally.must() > rule.maxMust()) {
             List<String> items = new ArrayList<>();
-            counted.forEach((what, n) -> items.add(what + (n > 1 ? " (x" + n + ")" : "")));
-            reasons.add(must + " MUST violation(s) in nbdref's report: " + String.join("; ", items));
+            tally.mustByRule().forEach((what, n) -> items.add(what + (n > 1 ? " (x" + n + ")" : "")));
+            reasons.add(tally.must() + " MUST violation(s) in nbdref's report: " + String.join("; ", items));
         }
-        if (rule.maxShould() != null && should > rule.maxShould()) {
-            reasons.add(should + " SHOULD violation(s) in nbdref's report, at most " + rule.maxShould() + " expected");
+        if (rule.maxShould() != null && tally.should() > rule.maxShould()) {
+            reasons.add(tally.should() + " SHOULD violation(s) in nbdref's report, at most " + rule.maxShould() + " expected");
         }
-        return new CellResult.Violations(connections, must, should, List.copyOf(seen));
+        return new CellResult.Violations(tally.connections(), tally.must(), tally.should(), tally.seen());
     }
 
     static String sha256(Path file) throws IOException {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** Decides whether a scenario can run on a peer image; each unmet condition gives one reason. */
 final class Requirements {
@@ -31,13 +32,30 @@ final class Requirements {
                 }
             }
         }
-        if (scenario.server().tls() != null) {
-            reasons.add("the matrix harness does not create TLS credentials yet");
-        }
-        if (!scenario.server().bitmaps().isEmpty()) {
-            reasons.add("the matrix harness does not create dirty bitmaps yet");
+        for (String capability : implied(scenario.server())) {
+            if (!serverCapabilities.contains(capability)) {
+                reasons.add("the scenario's server section needs server capability '" + capability + "'");
+            }
         }
         return reasons;
+    }
+
+    /** Capabilities the server section itself calls for, so a scenario cannot forget to require them. */
+    static Set<String> implied(Scenario.Server server) {
+        Set<String> out = new TreeSet<>();
+        if (server.tls() != null) {
+            out.add(server.tls().x509() ? "tls-x509" : "tls-psk");
+        }
+        if (!server.bitmaps().isEmpty()) {
+            out.add("dirty-bitmaps");
+        }
+        if (server.exports().stream().anyMatch(Scenario.Export::isBochs)) {
+            out.add("bochs");
+        }
+        if (server.validatorProfile() != null) {
+            out.add("validator");
+        }
+        return out;
     }
 
     /** Compares dotted version numbers segment by segment ("1.9" < "1.14"); missing segments count as 0. */

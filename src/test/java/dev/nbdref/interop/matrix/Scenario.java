@@ -1,7 +1,6 @@
 package dev.nbdref.interop.matrix;
 
 import java.util.List;
-import tools.jackson.databind.JsonNode;
 
 /**
  * One interop scenario (conformance/scenarios/ID.json, schema spec/schemas/interop-scenario.schema.json):
@@ -14,11 +13,30 @@ record Scenario(String id, String title, List<String> features, List<Requirement
     record Requirement(String tool, String atLeast, String below, List<String> peers, String server, String reason) {
     }
 
-    record Export(String name, String backend, String size, boolean readOnly, String description) {
+    /**
+     * {@code size} is null for a bochs export, whose size is its image's; {@code image} (a path from the repository
+     * root) is set for bochs exports only.
+     */
+    record Export(String name, String backend, String size, String image, boolean readOnly, String description) {
+        boolean isBochs() {
+            return backend.equals("bochs");
+        }
     }
 
-    /** {@code tls} and {@code bitmaps} are kept as given (null, empty when absent); the harness reports them unsupported until it can set them up. */
-    record Server(List<Export> exports, Integer minBlock, JsonNode tls, List<JsonNode> bitmaps, List<String> args) {
+    /** STARTTLS on the server: mode on|require, credentials x509|psk, and whether a client certificate is required. */
+    record Tls(String mode, String credentials, boolean verifyPeer) {
+        boolean x509() {
+            return credentials.equals("x509");
+        }
+    }
+
+    /** A dirty bitmap on an export; {@code granularity} in bytes, null for the server's default. */
+    record Bitmap(String export, String name, Integer granularity) {
+    }
+
+    /** {@code tls} and {@code validatorProfile} are null when absent: no TLS, no {@code --validate}. */
+    record Server(List<Export> exports, Integer minBlock, Tls tls, List<Bitmap> bitmaps, String validatorProfile,
+                  List<String> args) {
         Export firstExport() {
             return exports.get(0);
         }

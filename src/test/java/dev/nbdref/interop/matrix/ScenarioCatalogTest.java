@@ -20,8 +20,9 @@ import tools.jackson.databind.ObjectMapper;
 
 /**
  * The interop matrix's data and pure logic, without Docker (a unit test, run by surefire): every scenario and
- * peer definition loads, the committed baseline matches its schema and names only existing cells, requirements
- * and substitutions behave, and a report built from cells validates against its schema.
+ * peer definition loads, every feature is exercised, bochs scenarios expect the manifest's content, inconsistent
+ * server sections are refused, the committed baseline matches its schema and names only existing cells,
+ * requirements and serve arguments behave, and a report built from cells validates against its schema.
  */
 class ScenarioCatalogTest {
 
@@ -34,7 +35,8 @@ class ScenarioCatalogTest {
         assertTrue(catalog.scenarios().size() >= 15, "scenarios: " + catalog.scenarios().size());
         Set<String> used = catalog.scenarios().stream().flatMap(s -> s.features().stream()).collect(Collectors.toSet());
         for (String feature : List.of("listing", "info", "negotiation", "block-status", "write-zeroes", "trim", "flush",
-                "fua", "copy", "convert-to-nbd", "convert-from-nbd")) {
+                "fua", "copy", "convert-to-nbd", "convert-from-nbd", "tls-x509", "tls-psk", "nbd-client-tls",
+                "dirty-bitmap", "bochs-export", "validator-clean")) {
             assertTrue(used.contains(feature), "no scenario exercises " + feature);
         }
     }
@@ -106,15 +108,84 @@ class ScenarioCatalogTest {
     @Test
     void serveArgumentsAndSubstitutions(@TempDir Path dir) throws IOException {
         Scenario.Server server = new Scenario.Server(List.of(
-                new Scenario.Export("disk", "file", "1M", true, null),
-                new Scenario.Export("b", "memory", "64M", false, "Second, with comma")), 4096, null, List.of(), List.of());
-        List<String> args = CellRunner.serveArguments(server, dir, dir.resolve("r.json"));
+                new Scenario.Export("disk", "file", "1M", null, true, null),
+                new Scenario.Export("b", "memory", "64M", null, false, "Second, with comma")), 4096, null, List.of(),
+                null, List.of());
+        List<String> args = ServeArguments.of(server, new ServeArguments.Paths(ROOT, dir, dir.resolve("r.json")), null);
         assertEquals(List.of("--export", "disk=file:" + dir.resolve("disk.raw") + ",ro",
                 "--export", "b=memory:64M,description=Second, with comma", "--min-block", "4096",
                 "--report", dir.resolve("r.json").toString()), args);
         assertEquals(1 << 20, Files.size(dir.resolve("disk.raw")));
-        assertEquals(3L << 30, CellRunner.bytes("3G"));
-        assertEquals(512, CellRunner.bytes("512"));
+        assertEquals(3L << 30, ServeArguments.bytes("3G"));
+        assertEquals(512, ServeArguments.bytes("512"));
+    }
+
+    @Test
+    void everyFeatureIsExercisedAndEveryCapabilityIsOffered() throws IOException {
+        ScenarioLoader.Catalog catalog = ScenarioLoader.load(ROOT.resolve("conformance/scenarios"));
+        Set<String> used = catalog.scenarios().stream().flatMap(s -> s.features().stream()).collect(Collectors.toSet());
+        for (ScenarioLoader.Feature f : catalog.features()) {
+            assertTrue(used.contains(f.id()), "features.json lists " + f.id() + " but no scenario exercises it");
+        }
+        JsonNode schema = JSON.readTree(Files.readString(ROOT.resolve(ScenarioLoader.SCHEMA)));
+        Set<String> offered = Set.of(ContainerMatrixInteropTest.SERVER_CAPABILITIES.split(","));
+        for (JsonNode capability : schema.at("/$defs/requirement/properties/server/enum")) {
+            assertTrue(offered.contains(capability.asString()), "nbdref offers " + capability + " but the matrix does not say so");
+        }
+        for (Scenario s : catalog.scenarios()) {
+            assertTrue(offered.containsAll(Requirements.implied(s.server())), s.id() + " needs " + Requirements.implied(s.server()));
+        }
+    }
+
+    /** A bochs scenario's expected checksums come from fixtures/bochs/manifest.json, not from a run of nbdref. */
+    @Test
+    void bochsScenariosExpectTheManifestContent() throws IOException {
+        JsonNode manifest = JSON.readTree(Files.readString(ROOT.resolve("fixtures/bochs/manifest.json")));
+        Map<String, String> shaByFile = new java.util.HashMap<>();
+        for (JsonNode f : manifest.path("fixtures")) {
+            shaByFile.put("fixtures/bochs/" + f.path("file").asString(), f.at("/expected/lenient/sha256").asString());
+        }
+        int checked = 0;
+        for (Scenario s : ScenarioLoader.load(ROOT.resolve("conformance/scenarios")).scenarios()) {
+            List<String> images = s.server().exports().stream().filter(Scenario.Export::isBochs).map(Scenario.Export::image).toList();
+            if (images.isEmpty()) {
+                continue;
+            }
+            Set<String> expected = images.stream().map(i -> {
+                assertTrue(Files.isRegularFile(ROOT.resolve(i)), s.id() + ": no fixture " + i);
+                assertTrue(shaByFile.containsKey(i) && !shaByFile.get(i).isEmpty(), s.id() + ": " + i + " has no content in the manifest");
+                return shaByFile.get(i);
+            }).collect(Collectors.toSet());
+            for (Scenario.FileCheck check : s.expect().files()) {
+                assertTrue(check.sha256() == null || expected.contains(check.sha256()),
+                        s.id() + ": " + check.path() + " expects " + check.sha256() + ", which no fixture of the scenario has");
+                checked += check.sha256() == null ? 0 : 1;
+            }
+        }
+        assertTrue(checked >= 2, "no bochs scenario checks content against the manifest");
+    }
+
+    @Test
+    void inconsistentServerSectionsAreRejected(@TempDir Path dir) throws IOException {
+        Files.copy(ROOT.resolve("conformance/scenarios/features.json"), dir.resolve("features.json"));
+        String info = Files.readString(ROOT.resolve("conformance/scenarios/qemu-img-info.json"));
+        Files.writeString(dir.resolve("qemu-img-info.json"), info.replace("qemu-img info", "ls {tlsdir}; qemu-img info"));
+        IllegalArgumentException tls = assertThrows(IllegalArgumentException.class, () -> ScenarioLoader.load(dir));
+        assertTrue(tls.getMessage().contains("{tlsdir} but server.tls is not set"), tls.getMessage());
+
+        String bitmap = Files.readString(ROOT.resolve("conformance/scenarios/dirty-bitmap.json"));
+        Files.delete(dir.resolve("qemu-img-info.json"));
+        Files.writeString(dir.resolve("dirty-bitmap.json"), bitmap.replace("\"size\": \"64M\"", "\"size\": \"64M\", \"readOnly\": true"));
+        IllegalArgumentException ro = assertThrows(IllegalArgumentException.class, () -> ScenarioLoader.load(dir));
+        assertTrue(ro.getMessage().contains("needs a writable memory or file export"), ro.getMessage());
+
+        // a validator scenario cannot excuse a MUST violation: the schema forbids an allow list there
+        String validator = Files.readString(ROOT.resolve("conformance/scenarios/validator-qemu-img-info.json"));
+        Files.delete(dir.resolve("dirty-bitmap.json"));
+        Files.writeString(dir.resolve("validator-qemu-img-info.json"), validator.replace("\"maxMust\": 0,",
+                "\"maxMust\": 0, \"allow\": [{\"requirement\": \"C17\", \"reason\": \"no\"}],"));
+        IllegalArgumentException allow = assertThrows(IllegalArgumentException.class, () -> ScenarioLoader.load(dir));
+        assertTrue(allow.getMessage().contains("interop-scenario.schema.json"), allow.getMessage());
     }
 
     @Test
@@ -144,8 +215,8 @@ class ScenarioCatalogTest {
     }
 
     private static Scenario scenario(List<Scenario.Requirement> requires) {
-        Scenario.Server server = new Scenario.Server(List.of(new Scenario.Export("disk", "memory", "64M", false, null)),
-                null, null, List.of(), List.of());
+        Scenario.Server server = new Scenario.Server(List.of(new Scenario.Export("disk", "memory", "64M", null, false, null)),
+                null, null, List.of(), null, List.of());
         Scenario.Expect expect = new Scenario.Expect(0, List.of(), List.of(), List.of(), List.of(), List.of(),
                 Scenario.ViolationRule.DEFAULT);
         return new Scenario("x", "x", List.of("info"), requires, server, "true", 60, expect);

@@ -18,7 +18,8 @@ import tools.jackson.databind.ObjectMapper;
 /**
  * Reads the feature catalog ({@code features.json}) and every scenario in {@code conformance/scenarios/}, each
  * validated against its schema and checked for what a schema cannot say: the id equals the file name, every
- * feature is in the catalog, every pattern compiles.
+ * feature is in the catalog, every pattern compiles, TLS placeholders come with server.tls, bitmaps sit on writable
+ * exports.
  */
 final class ScenarioLoader {
 
@@ -101,6 +102,7 @@ final class ScenarioLoader {
         Scenario scenario = new Scenario(id, root.get("title").asString(), featureIds, requirements(root.path("requires")),
                 server(root.get("server")), script, peer.path("timeoutSeconds").asInt(120), expect(root.get("expect")));
         checkPatterns(file, scenario.expect());
+        checkServer(file, scenario);
         return scenario;
     }
 
@@ -116,13 +118,37 @@ final class ScenarioLoader {
     private static Scenario.Server server(JsonNode s) {
         List<Scenario.Export> exports = new ArrayList<>();
         for (JsonNode e : s.get("exports")) {
-            exports.add(new Scenario.Export(e.get("name").asString(), e.get("backend").asString(), e.get("size").asString(),
-                    e.path("readOnly").asBoolean(false), text(e, "description")));
+            exports.add(new Scenario.Export(e.get("name").asString(), e.get("backend").asString(), text(e, "size"),
+                    text(e, "image"), e.path("readOnly").asBoolean(false), text(e, "description")));
         }
-        List<JsonNode> bitmaps = new ArrayList<>();
-        s.path("bitmaps").forEach(bitmaps::add);
-        return new Scenario.Server(exports, s.has("minBlock") ? s.get("minBlock").asInt() : null, s.get("tls"),
-                bitmaps, strings(s.path("args")));
+        List<Scenario.Bitmap> bitmaps = new ArrayList<>();
+        for (JsonNode b : s.path("bitmaps")) {
+            bitmaps.add(new Scenario.Bitmap(b.get("export").asString(), b.get("name").asString(),
+                    b.has("granularity") ? b.get("granularity").asInt() : null));
+        }
+        JsonNode tls = s.get("tls");
+        Scenario.Tls settings = tls == null ? null : new Scenario.Tls(tls.get("mode").asString(),
+                tls.get("credentials").asString(), tls.path("verifyPeer").asBoolean(false));
+        String profile = s.has("validate") ? s.get("validate").path("profile").asString("strict") : null;
+        return new Scenario.Server(exports, s.has("minBlock") ? s.get("minBlock").asInt() : null, settings, bitmaps,
+                profile, strings(s.path("args")));
+    }
+
+    /** What ties the server section to the command: TLS placeholders need TLS, bitmaps need a writable export. */
+    private static void checkServer(Path file, Scenario scenario) {
+        Scenario.Server server = scenario.server();
+        for (String placeholder : CellRunner.TLS_PLACEHOLDERS) {
+            if (server.tls() == null && scenario.command().contains(placeholder)) {
+                throw new IllegalArgumentException(file + ": the command uses " + placeholder + " but server.tls is not set");
+            }
+        }
+        for (Scenario.Bitmap b : server.bitmaps()) {
+            Scenario.Export e = server.exports().stream().filter(x -> x.name().equals(b.export())).findFirst().orElse(null);
+            if (e == null || e.readOnly() || e.isBochs()) {
+                throw new IllegalArgumentException(file + ": bitmap " + b.name() + " needs a writable memory or file export"
+                        + " named " + b.export());
+            }
+        }
     }
 
     private static Scenario.Expect expect(JsonNode e) {

@@ -9,7 +9,7 @@
 #   container-peers.sh status       say whether the engine answers and which peer images it holds
 #   container-peers.sh env          print the environment Testcontainers needs, for eval "$(... env)"
 #   container-peers.sh matrix [MVN] run only the container interop matrix on demand: start, build, mvn verify
-#                                   -Dit.test=ContainerMatrixInteropTest MVN..., stop (when this call started it)
+#                                   -Pinterop-matrix MVN..., stop (when this call started it)
 #
 # The engine listens on unix:///run/nbdref-docker.sock and keeps images in /var/lib/nbdref-docker, so images
 # built once survive between runs. Containers use host networking only: the engine has no bridge at all.
@@ -120,8 +120,7 @@ matrix() {
   ((was_running)) || trap "'$0' stop" EXIT
   build
   export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
-  (cd "$root" && mvn -B verify -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false \
-      -Dit.test=ContainerMatrixInteropTest "$@")
+  (cd "$root" && mvn -B verify -Pinterop-matrix "$@")
 }
 
 case "${1:-}" in

@@ -28,6 +28,8 @@ public final class FileDevice implements BlockDevice {
     private final long size;
     private final boolean readOnly;
     private final boolean rotational;
+    /** Data runs SEEK_HOLE found; forgotten after each deallocation. */
+    private final DataRunCache knownData = new DataRunCache();
 
     private FileDevice(Path path, FileChannel channel, SparseFileOps holes, long size, boolean readOnly) {
         this.path = path;
@@ -119,7 +121,13 @@ public final class FileDevice implements BlockDevice {
             throws IOException {
         requireWritable();
         Ranges.check(offset, length, size);
-        if (length > 0 && !zeroWithoutWriting(offset, length, mayTrim)) {
+        boolean zeroed;
+        try {
+            zeroed = length == 0 || zeroWithoutWriting(offset, length, mayTrim);
+        } finally {
+            knownData.forget(); // a punch or ZERO_RANGE may have turned data into a hole
+        }
+        if (!zeroed) {
             if (fastOnly) {
                 throw new FastZeroUnsupportedException("zeroing " + path + " here needs writing zeroes");
             }
@@ -144,7 +152,13 @@ public final class FileDevice implements BlockDevice {
     public void trim(long offset, long length, boolean fua) throws IOException {
         requireWritable();
         Ranges.check(offset, length, size);
-        if (length > 0) holes.punchHole(offset, length);
+        if (length > 0) {
+            try {
+                holes.punchHole(offset, length);
+            } finally {
+                knownData.forget();
+            }
+        }
         if (fua) flush();
     }
 
@@ -161,7 +175,7 @@ public final class FileDevice implements BlockDevice {
     @Override
     public List<Extent> extents(long offset, long length, int maxExtents) throws IOException {
         Ranges.checkExtentsQuery(offset, length, maxExtents, size);
-        return new FileExtentWalker(holes, offset + length).walk(offset, maxExtents);
+        return new FileExtentWalker(holes, knownData, offset + length).walk(offset, maxExtents);
     }
 
     @Override

@@ -149,4 +149,26 @@ class FileDeviceTest extends BlockDeviceContractTest {
             Files.deleteIfExists(tmpfsDir);
         }
     }
+
+    /**
+     * After a first query, data runs come from the device's memory of what SEEK_HOLE said; a trim or zeroes that
+     * punch must still show as holes at once, and writes into a hole as data.
+     */
+    @Test
+    void deallocationShowsInExtentsDespiteRememberedDataRuns() throws IOException {
+        try (FileDevice dev = FileDevice.open(sparseFile(dir, MIB), false)) {
+            dev.write(0, ByteBuffer.wrap(Patterns.counting(MIB, 3)), false);
+            assertEquals(List.of(Extent.data(MIB)), dev.extents(0, MIB, 16));
+            assertEquals(List.of(Extent.data(MIB - 4096)), dev.extents(4096, MIB - 4096, 16)); // remembered
+
+            dev.trim(65536, 65536, false);
+            assertEquals(List.of(Extent.data(65536), Extent.hole(65536), Extent.data(MIB - 131072)),
+                    dev.extents(0, MIB, 16));
+
+            dev.write(65536, ByteBuffer.wrap(Patterns.counting(65536, 4)), false);
+            dev.writeZeroes(196608, 65536, true, false, false);
+            assertEquals(List.of(Extent.data(196608), Extent.hole(65536), Extent.data(MIB - 262144)),
+                    dev.extents(0, MIB, 16));
+        }
+    }
 }

@@ -21,9 +21,10 @@ import java.util.List;
  * @param bitmaps  "EXPORT:NAME[:GRANULARITY]" entries, as --bitmap takes them
  * @param manage   the management socket, or null
  * @param ioTimeout the transmission-phase timeout in seconds (0: none), or null when not set
+ * @param maxConnections the connection limit, or null when not set
  */
 record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Path report, Tls tls,
-                  List<String> bitmaps, Path manage, Integer ioTimeout) {
+                  List<String> bitmaps, Path manage, Integer ioTimeout, Integer maxConnections) {
 
     /** The "tls" section; each field null when absent. */
     record Tls(String mode, Path x509, Path psk, Boolean verifyPeer, List<String> authz) {
@@ -52,7 +53,8 @@ record ConfigFile(String listen, List<ExportSpec> exports, Integer minBlock, Pat
                 root.has("minBlock") ? root.get("minBlock").asInt() : null,
                 root.has("report") ? Path.of(root.get("report").asString()) : null, tls(root.path("tls")),
                 strings(root.path("bitmaps")), root.has("manage") ? Path.of(root.get("manage").asString()) : null,
-                root.has("ioTimeout") ? root.get("ioTimeout").asInt() : null);
+                root.has("ioTimeout") ? root.get("ioTimeout").asInt() : null,
+                root.has("maxConnections") ? root.get("maxConnections").asInt() : null);
     }
 
     private static List<String> strings(JsonNode array) {

@@ -17,7 +17,7 @@ import java.util.List;
 
 /**
  * The server settings shared by {@code serve} and {@code check-client} (a picocli mixin): listen address,
- * exports, config file, block size, I/O timeout, TLS. Turns them into a checked {@link ServerConfig}.
+ * exports, config file, block size, I/O timeout, connection limit, TLS. Turns them into a checked {@link ServerConfig}.
  */
 final class ServerOptions {
 
@@ -75,6 +75,11 @@ final class ServerOptions {
                     "Idle time between requests is never limited. 0: no limit. Default: 60."})
     Integer ioTimeout;
 
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = {"Connections open at once (at least 1). Further clients are not accepted until one ends:",
+                    "they wait in the listen backlog for their greeting. Default: 256."})
+    Integer maxConnections;
+
     @Option(names = "--report", paramLabel = "FILE",
             description = "Write the client violations seen so far as JSON each time a connection ends.")
     Path report;
@@ -119,10 +124,13 @@ final class ServerOptions {
         Path reportPath = report != null ? report : file != null ? file.report() : null;
         Integer timeout = ioTimeout != null ? ioTimeout : file != null ? file.ioTimeout() : null;
         if (timeout != null && timeout < 0) throw new IllegalArgumentException("--io-timeout cannot be negative");
+        Integer limit = maxConnections != null ? maxConnections : file != null ? file.maxConnections() : null;
+        if (limit != null && limit < 1) throw new IllegalArgumentException("--max-connections must be at least 1");
         ServerConfig cfg = ServerConfig.of(at.host(), at.port(), opened)
                 .withSizes(min == null ? SizeConstraints.defaults() : SizeConstraints.withMinimum(min))
                 .withReport(reportPath)
-                .withIoTimeout(timeout == null ? ServerConfig.DEFAULT_IO_TIMEOUT : Duration.ofSeconds(timeout));
+                .withIoTimeout(timeout == null ? ServerConfig.DEFAULT_IO_TIMEOUT : Duration.ofSeconds(timeout))
+                .withMaxConnections(limit == null ? ServerConfig.DEFAULT_MAX_CONNECTIONS : limit);
         return withTls(cfg, file == null ? ConfigFile.Tls.NONE : file.tls());
     }
 

@@ -1,5 +1,7 @@
 package dev.nbdref.server;
 
+import dev.nbdref.tls.RecordObserver;
+
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -9,8 +11,9 @@ import java.nio.ByteBuffer;
 /**
  * The client's byte stream, counted, so every violation can say where in the stream it happened. It also times
  * how long the reader has waited for the rest of the message it is in (not for a message's first byte: a client
- * may idle between messages), which the {@link IoWatchdog} bounds. Reading is done by one thread per connection
- * only.
+ * may idle between messages), which the {@link IoWatchdog} bounds; under TLS, from the first ciphertext byte of
+ * the record carrying a message's first byte ({@link RequestRecordClock}). Reading is done by one thread per
+ * connection only.
  */
 final class ClientInput {
     private static final int SKIP_CHUNK = 64 * 1024;
@@ -18,6 +21,8 @@ final class ClientInput {
     private InputStream in;
     private long position;
     private final StallClock messageWait = new StallClock();
+    /** In {@link #awaitNextMessage}: waiting for a first byte. Only the reader thread touches it. */
+    private boolean idle;
 
     ClientInput(InputStream in) { this.in = new BufferedInputStream(in, 128 * 1024); }
 
@@ -32,6 +37,9 @@ final class ClientInput {
      * ClientHello, which reading the raw socket would lose.
      */
     InputStream current() { return in; }
+
+    /** For the TLS engine: times the record that carries a message's first byte (see RequestRecordClock). */
+    RecordObserver tlsRecords() { return new RequestRecordClock(messageWait, () -> idle); }
 
     /** The next byte without consuming it, or -1 at the end of the stream. */
     int peek() throws IOException {
@@ -75,8 +83,15 @@ final class ClientInput {
      */
     boolean awaitNextMessage() throws IOException {
         messageWait.clear(); // waiting for a first byte is idling, which is allowed
-        in.mark(1);
-        int b = in.read();
+        idle = true;
+        int b;
+        try {
+            in.mark(1);
+            b = in.read();
+        } finally {
+            idle = false;
+            messageWait.unblock(); // ends a TLS record's timing if the read failed inside a record
+        }
         if (b < 0) return false;
         in.reset();
         return true;

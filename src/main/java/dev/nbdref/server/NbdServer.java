@@ -44,6 +44,8 @@ public final class NbdServer implements AutoCloseable {
     /** Each connection's slice of it. */
     private final int connectionBudget;
     private final AtomicInteger nextId = new AtomicInteger(1);
+    /** Connections open at once (ServerConfig.maxConnections); at the limit the acceptor waits. */
+    private final ConnectionSlots slots;
     /** Negotiation deadlines and the transmission phase's watchdogs. */
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("nbdref-timer"));
     private final ServerSocket listener;
@@ -60,6 +62,7 @@ public final class NbdServer implements AutoCloseable {
         // At most half the budget, so a client that stops reading cannot pin all of it; but a maximum-size payload
         // must fit (in the smallest heaps the two are the same, and only the I/O timeout frees what it holds).
         this.connectionBudget = (int) Math.min(CONNECTION_BUDGET, Math.max(largest, budget.capacity() / 2));
+        this.slots = new ConnectionSlots(config.maxConnections());
         this.listener = new ServerSocket();
         listener.setReuseAddress(true);
         listener.bind(new InetSocketAddress(InetAddress.getByName(config.host()), config.port()), 128);
@@ -70,9 +73,11 @@ public final class NbdServer implements AutoCloseable {
     public static NbdServer start(ServerConfig config, Consumer<ConnectionReport> reports) throws IOException {
         NbdServer server = new NbdServer(config, reports);
         server.acceptor.start();
-        log.info("listening on {}:{}; buffer budget {} MiB ({} MiB a connection), I/O timeout {}", config.host(),
-                server.port(), server.budget.capacity() >> 20, server.connectionBudget >> 20,
-                config.ioTimeout().isZero() ? "none" : IoWatchdog.describe(config.ioTimeout()));
+        log.info("listening on {}:{}; buffer budget {} MiB ({} MiB a connection), I/O timeout {}, connection"
+                        + " limit {}", config.host(), server.port(), server.budget.capacity() >> 20,
+                server.connectionBudget >> 20,
+                config.ioTimeout().isZero() ? "none" : IoWatchdog.describe(config.ioTimeout()),
+                config.maxConnections());
         return server;
     }
 
@@ -108,19 +113,46 @@ public final class NbdServer implements AutoCloseable {
     private void acceptLoop() {
         while (!listener.isClosed()) {
             try {
-                Socket socket = listener.accept();
-                String id = "c" + nextId.getAndIncrement();
-                ConnectionContext ctx = new ConnectionContext(id, socket, new ClientInput(socket.getInputStream()),
-                        new ReplySender(socket.getOutputStream()), new ConnectionRecorder(catalog, id), exports, config,
-                        () -> shuttingDown);
-                Connection c = new Connection(socket, ctx, budget.slice(connectionBudget), this::ended, timers);
-                connections.add(c);
-                Thread t = new Thread(c, "nbdref-" + id);
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                if (!listener.isClosed()) log.warn("accept failed: {}", e.toString());
+                slots.take(); // before accept: at the limit, clients wait in the backlog (ConnectionSlots)
+            } catch (InterruptedException e) {
+                return; // shutdown
             }
+            Socket socket;
+            try {
+                socket = listener.accept();
+            } catch (IOException e) {
+                slots.give();
+                if (!listener.isClosed()) log.warn("accept failed: {}", e.toString());
+                continue;
+            }
+            serve(socket);
+        }
+    }
+
+    /** Runs the accepted client on its own thread; its slot returns when it has ended ({@link #ended}). */
+    private void serve(Socket socket) {
+        String id = "c" + nextId.getAndIncrement();
+        try {
+            ConnectionContext ctx = new ConnectionContext(id, socket, new ClientInput(socket.getInputStream()),
+                    new ReplySender(socket.getOutputStream()), new ConnectionRecorder(catalog, id), exports, config,
+                    () -> shuttingDown);
+            Connection c = new Connection(socket, ctx, budget.slice(connectionBudget), this::ended, timers);
+            connections.add(c);
+            Thread t = new Thread(c, "nbdref-" + id);
+            t.setDaemon(true);
+            t.start();
+        } catch (IOException e) { // the socket was closed under us: nothing to serve
+            log.warn("[{}] could not start: {}", id, e.toString());
+            closeQuietly(socket);
+            slots.give();
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // nothing more to do
         }
     }
 
@@ -136,6 +168,7 @@ public final class NbdServer implements AutoCloseable {
             log.error("could not report connection {}", c.id(), e);
         } finally {
             connections.remove(c);
+            slots.give();
         }
     }
 
@@ -148,6 +181,7 @@ public final class NbdServer implements AutoCloseable {
         shuttingDown = true;
         log.info("shutting down: waiting up to {} for {} client(s)", config.shutdownGrace(), connections.size());
         closeListener();
+        acceptor.interrupt(); // it may be waiting for a slot rather than in accept()
         long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
         while (!connections.isEmpty() && System.nanoTime() < deadline) sleep(20);
         connections.forEach(Connection::closeQuietly);

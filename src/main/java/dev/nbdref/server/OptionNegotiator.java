@@ -312,7 +312,8 @@ final class OptionNegotiator {
         }
         TlsSession tls;
         try {
-            tls = ctx.config().tls().handshake(ctx.in().current(), ctx.socket().getOutputStream());
+            tls = ctx.config().tls().handshake(ctx.in().current(), ctx.socket().getOutputStream(),
+                    ctx.in().tlsRecords()); // the request timeout then starts with a record's first raw byte
         } catch (IOException e) {
             throw new HardDisconnect("TLS handshake failed: " + e.getMessage());
         }
@@ -486,7 +487,8 @@ final class OptionNegotiator {
     private Session session(Export export, boolean blockSizeCommitted) {
         boolean contextsValid = export.name().equals(resolvedName(state.metaContextExport));
         List<MetaContextSelection.Selected> contexts = contextsValid ? state.metaContexts : List.of();
-        int flags = TransmissionFlags.of(export, state.chunkedReplies(), state.extendedHeaders, !contexts.isEmpty());
+        int flags = TransmissionFlags.of(export, state.chunkedReplies(), state.extendedHeaders, !contexts.isEmpty(),
+                ctx.config().maxConnections() == 1);
         return new Session(export, flags, state.framing(), contexts, ctx.config().sizes(), blockSizeCommitted);
     }
 

@@ -22,10 +22,11 @@ import java.util.List;
  * @param tlsMode         NOTLS, SELECTIVETLS or FORCEDTLS
  * @param tls             performs TLS handshakes; null exactly when tlsMode is OFF
  * @param behavior        what the server offers and any fault it injects (validator profiles)
+ * @param maxConnections  connections open at once; further clients wait to be accepted (see NbdServer)
  */
 public record ServerConfig(String host, int port, List<Export> exports, SizeConstraints sizes, Path report,
                            Duration shutdownGrace, Duration handshakeTimeout, Duration ioTimeout, TlsMode tlsMode,
-                           TlsUpgrader tls, ServerBehavior behavior) {
+                           TlsUpgrader tls, ServerBehavior behavior, int maxConnections) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 10809;
     /**
@@ -34,16 +35,33 @@ public record ServerConfig(String host, int port, List<Export> exports, SizeCons
      * thread, workers and buffers within a minute.
      */
     public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * Each connection costs a reader thread, up to four workers and about 200 KiB of stream buffers (more over
+     * TLS) that the buffer budget does not count, so 256 of them come to at most 1,280 threads and some 50 MiB of
+     * heap: affordable beside the budget from a heap of a few hundred MiB up (a 96 MiB heap wants a lower limit),
+     * yet far more clients than one server usually sees (qemu opens one connection, or a few with multi-conn).
+     * qemu-nbd allows 1 by default (--shared); nbd-server and nbdkit set no limit unless asked.
+     */
+    public static final int DEFAULT_MAX_CONNECTIONS = 256;
 
     public ServerConfig {
         exports = List.copyOf(exports);
         if (ioTimeout.isNegative()) throw new IllegalArgumentException("the I/O timeout cannot be negative");
+        if (maxConnections < 1) throw new IllegalArgumentException("the connection limit must be at least 1");
         if ((tlsMode == TlsMode.OFF) != (tls == null)) {
             throw new IllegalArgumentException("TLS credentials are needed exactly when the TLS mode is not off");
         }
         if (tlsMode == TlsMode.OFF && exports.stream().anyMatch(Export::tlsOnly)) {
             throw new IllegalArgumentException("a tls-only export needs --tls-mode on or require");
         }
+    }
+
+    /** With the default connection limit. */
+    public ServerConfig(String host, int port, List<Export> exports, SizeConstraints sizes, Path report,
+                        Duration shutdownGrace, Duration handshakeTimeout, Duration ioTimeout, TlsMode tlsMode,
+                        TlsUpgrader tls, ServerBehavior behavior) {
+        this(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, ioTimeout, tlsMode, tls, behavior,
+                DEFAULT_MAX_CONNECTIONS);
     }
 
     /** With the default I/O timeout. */
@@ -68,28 +86,34 @@ public record ServerConfig(String host, int port, List<Export> exports, SizeCons
 
     public ServerConfig withSizes(SizeConstraints s) {
         return new ServerConfig(host, port, exports, s, report, shutdownGrace, handshakeTimeout, ioTimeout, tlsMode,
-                tls, behavior);
+                tls, behavior, maxConnections);
     }
 
     public ServerConfig withReport(Path r) {
         return new ServerConfig(host, port, exports, sizes, r, shutdownGrace, handshakeTimeout, ioTimeout, tlsMode,
-                tls, behavior);
+                tls, behavior, maxConnections);
     }
 
     public ServerConfig withTls(TlsMode mode, TlsUpgrader upgrader) {
         return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, ioTimeout, mode,
-                upgrader, behavior);
+                upgrader, behavior, maxConnections);
     }
 
     public ServerConfig withBehavior(ServerBehavior b) {
         return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, ioTimeout, tlsMode,
-                tls, b);
+                tls, b, maxConnections);
     }
 
     /** {@code timeout} zero: no transmission-phase time limit. */
     public ServerConfig withIoTimeout(Duration timeout) {
         return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, timeout, tlsMode,
-                tls, behavior);
+                tls, behavior, maxConnections);
+    }
+
+    /** At most {@code limit} (at least 1) connections open at once. */
+    public ServerConfig withMaxConnections(int limit) {
+        return new ServerConfig(host, port, exports, sizes, report, shutdownGrace, handshakeTimeout, ioTimeout, tlsMode,
+                tls, behavior, limit);
     }
 
     /** True when {@code export} may not be used before TLS is up (S27, S28). */

@@ -43,7 +43,14 @@ final class BcTlsUpgrader implements TlsUpgrader {
 
     @Override
     public TlsSession handshake(InputStream in, OutputStream out) throws IOException {
-        HandshakeDeadlineInputStream bounded = new HandshakeDeadlineInputStream(in, budget);
+        return handshake(in, out, RecordObserver.NONE);
+    }
+
+    /** The observer sits right on the raw stream, so it sees each ciphertext byte as the engine reads it. */
+    @Override
+    public TlsSession handshake(InputStream in, OutputStream out, RecordObserver records) throws IOException {
+        HandshakeDeadlineInputStream bounded =
+                new HandshakeDeadlineInputStream(new RecordBoundaryInputStream(in, records), budget);
         TlsServerProtocol protocol = new TlsServerProtocol(bounded, out);
         NbdTlsServer server = new NbdTlsServer(crypto, x509, psk, verifier);
         try {

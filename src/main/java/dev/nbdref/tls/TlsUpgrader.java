@@ -17,4 +17,12 @@ public interface TlsUpgrader {
      *                               then close the connection (spec: a failed handshake ends the session)
      */
     TlsSession handshake(InputStream in, OutputStream out) throws IOException;
+
+    /**
+     * The same, and {@code records} is told, on the reading thread, where each record the client sends begins and
+     * ends, during the handshake and after it. This default observes nothing.
+     */
+    default TlsSession handshake(InputStream in, OutputStream out, RecordObserver records) throws IOException {
+        return handshake(in, out);
+    }
 }

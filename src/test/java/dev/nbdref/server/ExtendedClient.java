@@ -2,20 +2,17 @@ package dev.nbdref.server;
 
 import dev.nbdref.spec.CommandFlag;
 import dev.nbdref.spec.CommandType;
-import dev.nbdref.spec.InfoType;
 import dev.nbdref.spec.Magic;
 import dev.nbdref.spec.OptionReplyType;
 import dev.nbdref.spec.OptionType;
 import dev.nbdref.spec.ReplyType;
 import dev.nbdref.spec.TransmissionFlag;
-import dev.nbdref.wire.MetaContextRequest;
 import dev.nbdref.wire.OptionReply;
 import dev.nbdref.wire.Request;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -25,7 +22,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -36,11 +32,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and reads 32-byte extended reply chunks (magic 0x6e8a278c, u16 flags, u16 type, u64 cookie, u64 offset,
  * u64 length, payload), checking on every chunk the framing rules the extension puts on the server: never a
  * simple or structured header (S71), cookie echoed (S39), request offset echoed in every chunk (S71), DONE on
- * exactly the last chunk (S42), no other reply flags (S44), chunk types and lengths (S86, S87), READ chunk
- * placement (S48), BLOCK_STATUS_EXT only, with a matching descriptor count, non-zero 64-bit lengths and the top
- * 32 status bits clear (S64, S71), and REQ_ONE answered with one descriptor (S65).
+ * exactly the last chunk (S42), no other reply flags (S44), error chunk layout (S46), chunk types and lengths
+ * (S86, S87), READ chunk placement (S48), BLOCK_STATUS_EXT only, with a matching descriptor count, non-zero
+ * 64-bit lengths and the top 32 status bits clear (S64, S71), and REQ_ONE answered with one descriptor (S65).
+ * The checks every chunk shares with {@link TransmissionClient} live in {@link ReplyChecks}.
  */
-final class ExtendedClient implements AutoCloseable {
+final class ExtendedClient implements AutoCloseable, TransmissionCalls<ExtendedClient.Reply> {
     static final int EINVAL = 22;
     static final int ENOSPC = 28;
     static final int EXTENDED_REPLY_SIZE = 32;
@@ -87,36 +84,14 @@ final class ExtendedClient implements AutoCloseable {
 
     /** SET_META_CONTEXT with these queries; asserts it ends in ACK and returns the selected name to id. */
     static Map<String, Integer> setMetaContext(RawClient raw, String export, String... queries) throws Exception {
-        List<OptionReply> r = raw.option(OptionType.SET_META_CONTEXT,
-                new MetaContextRequest(export, List.of(queries)).encode());
-        assertEquals(OptionReplyType.ACK, r.get(r.size() - 1).replyType(), "SET_META_CONTEXT: " + r);
-        Map<String, Integer> ids = new LinkedHashMap<>();
-        for (OptionReply m : r.subList(0, r.size() - 1)) {
-            assertEquals(OptionReplyType.META_CONTEXT, m.replyType());
-            ByteBuffer b = ByteBuffer.wrap(m.payload());
-            int id = b.getInt();
-            byte[] name = new byte[b.remaining()];
-            b.get(name);
-            assertTrue(ids.put(new String(name, StandardCharsets.UTF_8), id) == null, "context listed twice: " + r);
-        }
-        return ids;
+        return raw.setMetaContext(export, queries);
     }
 
     /** GO to {@code export} (asserting success) and wraps the connection; {@code contexts} as selected before. */
     static ExtendedClient enter(RawClient raw, String export, Map<String, Integer> contexts, Integer... infos)
             throws Exception {
-        long size = -1;
-        int flags = -1;
-        for (OptionReply r : raw.go(export, infos)) {
-            if (r.replyType() != OptionReplyType.INFO) continue;
-            ByteBuffer b = ByteBuffer.wrap(r.payload());
-            if (Short.toUnsignedInt(b.getShort()) == InfoType.EXPORT.value) {
-                size = b.getLong();
-                flags = Short.toUnsignedInt(b.getShort());
-            }
-        }
-        assertTrue(size >= 0, "GO sent no NBD_INFO_EXPORT");
-        return new ExtendedClient(raw, size, flags, contexts);
+        RawClient.ExportInfo entered = raw.goExport(export, infos);
+        return new ExtendedClient(raw, entered.size(), entered.flags(), contexts);
     }
 
     boolean advertised(TransmissionFlag f) { return f.isSetIn(transmissionFlags); }
@@ -130,13 +105,8 @@ final class ExtendedClient implements AutoCloseable {
     // ---------------------------------------------------------------- requests
 
     /** Cookies with the top bit set and distinct halves, so a server that treats them as numbers shows it. */
-    long cookie() { return nextCookie++ * 0x1_0000_0001L ^ 0x7E57_C00C_1E00_0000L; }
-
-    Request req(int flags, CommandType type, long offset, long length) {
-        return new Request(flags, type.value, cookie(), offset, length);
-    }
-
-    Request req(CommandType type, long offset, long length) { return req(0, type, offset, length); }
+    @Override
+    public long cookie() { return nextCookie++ * 0x1_0000_0001L ^ 0x7E57_C00C_1E00_0000L; }
 
     /** A WRITE carrying {@code data} as its payload, as extended headers require (PAYLOAD_LEN set). */
     Request writeReq(int flags, long offset, int length) {
@@ -158,23 +128,17 @@ final class ExtendedClient implements AutoCloseable {
 
     void send(Request r) throws IOException { send(r, null); }
 
-    Reply call(Request r, byte[] payload) throws IOException {
+    @Override
+    public Reply call(Request r, byte[] payload) throws IOException {
         send(r, payload);
         return readReplyTo(r);
     }
 
-    Reply call(Request r) throws IOException { return call(r, null); }
-
-    int errorOf(Request r, byte[] payload) throws IOException { return call(r, payload).error(); }
-
-    int errorOf(Request r) throws IOException { return call(r, null).error(); }
 
     // ---------------------------------------------------------------- replies
 
     /** One extended reply chunk as it came off the wire. */
-    record Chunk(int flags, int type, long cookie, long offset, byte[] payload) {
-        boolean done() { return (flags & ReplyType.FLAG_DONE) != 0; }
-        ByteBuffer body() { return ByteBuffer.wrap(payload); }
+    record Chunk(int flags, int type, long cookie, long offset, byte[] payload) implements ReplyChecks.ReplyChunk {
         @Override public String toString() {
             return "Chunk(type=" + type + ", flags=" + flags + ", cookie=0x" + Long.toHexString(cookie) + ", offset="
                     + Long.toUnsignedString(offset) + ", length=" + payload.length + ")";
@@ -194,7 +158,8 @@ final class ExtendedClient implements AutoCloseable {
      * @param status  descriptors by context id
      */
     record Reply(long cookie, int error, byte[] data, List<Chunk> chunks, TreeMap<Long, Long> holes,
-                 TreeMap<Long, byte[]> dataChunks, Map<Integer, List<Descriptor>> status) {
+                 TreeMap<Long, byte[]> dataChunks, Map<Integer, List<Descriptor>> status)
+            implements TransmissionCalls.Result {
         List<Chunk> ofType(ReplyType t) { return chunks.stream().filter(c -> c.type() == t.value).toList(); }
     }
 
@@ -250,96 +215,28 @@ final class ExtendedClient implements AutoCloseable {
 
     /** Checks the chunks of one extended reply against the spec and decodes them. */
     static Reply decode(Request r, List<Chunk> chunks) {
-        int error = 0;
+        for (Chunk c : chunks) {
+            assertEquals(r.offset(), c.offset(), "S71: the reply offset echoes the request offset: " + c + " of " + r);
+        }
         Map<Integer, List<Descriptor>> status = new LinkedHashMap<>();
         TreeMap<Long, Long> covered = new TreeMap<>();
         TreeMap<Long, Long> holes = new TreeMap<>();
         TreeMap<Long, byte[]> dataChunks = new TreeMap<>();
-        for (int i = 0; i < chunks.size(); i++) {
-            Chunk c = chunks.get(i);
-            String where = "chunk " + i + " " + c + " of " + r;
-            assertEquals(r.cookie(), c.cookie(), "S39: cookie echoed: " + where);
-            assertEquals(r.offset(), c.offset(), "S71: the reply offset echoes the request offset: " + where);
-            assertEquals(i == chunks.size() - 1, c.done(), "S42: DONE on exactly the last chunk: " + where);
-            assertEquals(0, c.flags() & ~ReplyType.FLAG_DONE, "S44: unknown reply flags: " + where);
-            ByteBuffer b = c.body();
-            int len = c.payload().length;
-            if ((c.type() & 0x8000) != 0) {
-                assertTrue(c.type() == ReplyType.ERROR.value || c.type() == ReplyType.ERROR_OFFSET.value,
-                        "unknown error chunk type: " + where);
-                int fixed = c.type() == ReplyType.ERROR.value ? 6 : 14;
-                assertTrue(len >= fixed, "S87: error chunk too short: " + where);
-                int e = b.getInt();
-                int msglen = Short.toUnsignedInt(b.getShort());
-                assertNotEquals(0, e, "S46: error chunk with error 0: " + where);
-                assertTrue(msglen <= len - fixed && msglen <= 4096, "S46: msglen " + msglen + " in " + where);
-                if (c.type() == ReplyType.ERROR_OFFSET.value) {
-                    b.position(6 + msglen);
-                    long off = b.getLong();
-                    assertTrue(off >= r.offset() && off - r.offset() < r.length(), "S46: offset outside: " + where);
-                }
-                if (error == 0) error = e;
-                continue;
-            }
-            if (c.type() == ReplyType.NONE.value) {
-                assertEquals(0, len, "S87: NONE with a payload: " + where);
-                assertTrue(c.done(), "NONE without DONE: " + where);
-            } else if (c.type() == ReplyType.OFFSET_DATA.value || c.type() == ReplyType.OFFSET_HOLE.value) {
-                assertEquals(CommandType.READ, r.command(), "S86: content chunk for a non-READ: " + where);
-                long off = b.getLong();
-                long n;
-                if (c.type() == ReplyType.OFFSET_DATA.value) {
-                    assertTrue(len >= 9, "S87: OFFSET_DATA shorter than 9: " + where);
-                    n = len - 8;
-                    byte[] d = new byte[(int) n];
-                    b.get(d);
-                    dataChunks.put(off, d);
-                } else {
-                    assertEquals(12, len, "S87: OFFSET_HOLE length: " + where);
-                    n = Integer.toUnsignedLong(b.getInt());
-                    assertTrue(n > 0, "S48: empty hole: " + where);
-                    holes.put(off, n);
-                }
-                assertTrue(off >= r.offset() && off + n <= r.offset() + r.length(),
-                        "S48: chunk [" + off + "," + (off + n) + ") outside the request: " + where);
-                Map.Entry<Long, Long> before = covered.floorEntry(off);
-                Map.Entry<Long, Long> after = covered.ceilingEntry(off);
-                assertTrue((before == null || before.getValue() <= off) && (after == null || after.getKey() >= off + n),
-                        "S48: chunk [" + off + "," + (off + n) + ") overlaps an earlier one: " + where);
-                covered.put(off, off + n);
-            } else if (c.type() == ReplyType.BLOCK_STATUS.value) {
-                fail("S71: a 32-bit BLOCK_STATUS chunk (type 5) on an extended-headers connection: " + where);
-            } else if (c.type() == ReplyType.BLOCK_STATUS_EXT.value) {
-                assertEquals(CommandType.BLOCK_STATUS, r.command(), "S86: status chunk for a non-BLOCK_STATUS: " + where);
-                assertTrue(len >= 24 && (len - 8) % 16 == 0, "S87: BLOCK_STATUS_EXT length " + len
-                        + " is not 8 + a positive multiple of 16: " + where);
-                int id = b.getInt();
-                long count = Integer.toUnsignedLong(b.getInt());
-                assertEquals((len - 8) / 16, count, "S71: descriptor count does not match the length: " + where);
-                List<Descriptor> ds = new ArrayList<>();
-                while (b.hasRemaining()) {
-                    Descriptor d = new Descriptor(b.getLong(), b.getLong());
-                    assertTrue(d.length() != 0, "S64: zero-length descriptor: " + where);
-                    assertEquals(0, d.status() >>> 32, "S71: top 32 status bits set for a 32-bit context: " + where);
-                    ds.add(d);
-                }
-                if (CommandFlag.REQ_ONE.isSetIn(r.flags())) {
-                    assertEquals(1, ds.size(), "S65: REQ_ONE gives exactly one descriptor: " + where);
-                }
-                assertTrue(status.put(id, ds) == null, "S63: two status chunks for context " + id + ": " + where);
-            } else {
-                fail("S86: unexpected chunk type " + c.type() + ": " + where);
-            }
-        }
+        int error = ReplyChecks.checkChunks(r, chunks, Chunk::toString, covered,
+                (c, span, body) -> {
+                    if (c.type() == ReplyType.OFFSET_DATA.value) {
+                        byte[] d = new byte[(int) span.length()];
+                        body.get(d);
+                        dataChunks.put(span.offset(), d);
+                    } else {
+                        holes.put(span.offset(), span.length());
+                    }
+                },
+                (c, body, len, where) -> decodeStatus(r, c, body, len, where, status));
         if (error != 0) return new Reply(r.cookie(), error, null, chunks, holes, dataChunks, status);
         byte[] data = null;
         if (r.command() == CommandType.READ && !CommandFlag.PAYLOAD_LEN.isSetIn(r.flags())) {
-            long pos = r.offset();
-            for (Map.Entry<Long, Long> e : covered.entrySet()) {
-                assertEquals(pos, (long) e.getKey(), "S48: gap in the READ reply at " + pos + " for " + r);
-                pos = e.getValue();
-            }
-            assertEquals(r.offset() + r.length(), pos, "S48: READ reply does not cover the range: " + r);
+            ReplyChecks.assertReadCovered(r, covered);
             if (r.length() <= MAX_ASSEMBLED_READ) {
                 data = new byte[(int) r.length()]; // holes stay zero
                 for (Map.Entry<Long, byte[]> e : dataChunks.entrySet()) {
@@ -350,13 +247,36 @@ final class ExtendedClient implements AutoCloseable {
         return new Reply(r.cookie(), 0, data, chunks, holes, dataChunks, status);
     }
 
-    // ---------------------------------------------------------------- conveniences
-
-    byte[] read(long offset, int length) throws IOException {
-        Reply rep = call(req(CommandType.READ, offset, length));
-        assertEquals(0, rep.error(), "READ " + offset + "+" + length);
-        return rep.data();
+    /**
+     * A status chunk: BLOCK_STATUS_EXT is the only kind an extended reply may carry (never the 32-bit BLOCK_STATUS);
+     * its descriptors go to {@code status}.
+     */
+    private static void decodeStatus(Request r, Chunk c, ByteBuffer b, int len, String where,
+                                     Map<Integer, List<Descriptor>> status) {
+        if (c.type() == ReplyType.BLOCK_STATUS.value) {
+            fail("S71: a 32-bit BLOCK_STATUS chunk (type 5) on an extended-headers connection: " + where);
+        }
+        if (c.type() != ReplyType.BLOCK_STATUS_EXT.value) fail("S86: unexpected chunk type " + c.type() + ": " + where);
+        assertEquals(CommandType.BLOCK_STATUS, r.command(), "S86: status chunk for a non-BLOCK_STATUS: " + where);
+        assertTrue(len >= 24 && (len - 8) % 16 == 0, "S87: BLOCK_STATUS_EXT length " + len
+                + " is not 8 + a positive multiple of 16: " + where);
+        int id = b.getInt();
+        long count = Integer.toUnsignedLong(b.getInt());
+        assertEquals((len - 8) / 16, count, "S71: descriptor count does not match the length: " + where);
+        List<Descriptor> ds = new ArrayList<>();
+        while (b.hasRemaining()) {
+            Descriptor d = new Descriptor(b.getLong(), b.getLong());
+            assertTrue(d.length() != 0, "S64: zero-length descriptor: " + where);
+            assertEquals(0, d.status() >>> 32, "S71: top 32 status bits set for a 32-bit context: " + where);
+            ds.add(d);
+        }
+        if (CommandFlag.REQ_ONE.isSetIn(r.flags())) {
+            assertEquals(1, ds.size(), "S65: REQ_ONE gives exactly one descriptor: " + where);
+        }
+        assertTrue(status.put(id, ds) == null, "S63: two status chunks for context " + id + ": " + where);
     }
+
+    // ---------------------------------------------------------------- conveniences
 
     void write(long offset, byte[] data) throws IOException {
         Reply rep = call(writeReq(0, offset, data.length), data);

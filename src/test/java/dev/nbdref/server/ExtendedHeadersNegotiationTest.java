@@ -20,6 +20,7 @@ import static dev.nbdref.server.NegotiationSupport.INFO_EXPORT;
 import static dev.nbdref.server.NegotiationSupport.RO_FLAGS;
 import static dev.nbdref.server.NegotiationSupport.SEND_DF;
 import static dev.nbdref.server.NegotiationSupport.abort;
+import static dev.nbdref.server.NegotiationSupport.assertOptionGets;
 import static dev.nbdref.server.NegotiationSupport.assertInfoExport;
 import static dev.nbdref.server.NegotiationSupport.assertOnly;
 import static dev.nbdref.server.NegotiationSupport.assertReply;
@@ -27,6 +28,7 @@ import static dev.nbdref.server.NegotiationSupport.context;
 import static dev.nbdref.server.NegotiationSupport.info;
 import static dev.nbdref.server.NegotiationSupport.infosBeforeAck;
 import static dev.nbdref.server.NegotiationSupport.meta;
+import static dev.nbdref.server.NegotiationSupport.standardSession;
 import static dev.nbdref.server.NegotiationSupport.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -56,22 +58,22 @@ class ExtendedHeadersNegotiationTest {
         return Short.toUnsignedInt(b.getShort());
     }
 
+    /** GO to "disk" on an extended-headers connection: it serves 32-byte requests and replies, then disconnects. */
+    private static void enterDiskAndAssertUsable(RawClient c) throws Exception {
+        try (ExtendedClient x = ExtendedClient.enter(c, "disk", Map.of())) {
+            x.assertUsable();
+            x.disconnect();
+        }
+    }
+
     /** NBD_OPT_EXTENDED_HEADERS without data is answered by exactly one ACK with no payload, and nothing is recorded. */
     @Test
     @Verifies({"S71", "S20"})
     void extendedHeadersIsAcknowledged() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                assertOnly(c.option(OptionType.EXTENDED_HEADERS, new byte[0]), OptionType.EXTENDED_HEADERS,
-                        OptionReplyType.ACK);
-                try (ExtendedClient x = ExtendedClient.enter(c, "disk", Map.of())) {
-                    x.assertUsable();
-                    x.disconnect();
-                }
-            }
-            assertEquals(List.of(), server.ruleIdsOf(1));
-        }
+        standardSession(List.of(), c -> {
+            assertOptionGets(c, OptionType.EXTENDED_HEADERS, new byte[0], OptionReplyType.ACK);
+            enterDiskAndAssertUsable(c);
+        });
     }
 
     /**
@@ -81,17 +83,11 @@ class ExtendedHeadersNegotiationTest {
     @Test
     @Verifies({"S21", "C05"})
     void extendedHeadersWithDataIsInvalid() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                assertOnly(c.option(OptionType.EXTENDED_HEADERS, new byte[] {0, 0, 0, 1}), OptionType.EXTENDED_HEADERS,
-                        OptionReplyType.ERR_INVALID);
-                assertOnly(c.option(OptionType.STRUCTURED_REPLY, new byte[0]), OptionType.STRUCTURED_REPLY,
-                        OptionReplyType.ACK);
-                abort(c);
-            }
-            assertEquals(List.of("C05"), server.ruleIdsOf(1));
-        }
+        standardSession(List.of("C05"), c -> {
+            assertOptionGets(c, OptionType.EXTENDED_HEADERS, new byte[] {0, 0, 0, 1}, OptionReplyType.ERR_INVALID);
+            assertOptionGets(c, OptionType.STRUCTURED_REPLY, new byte[0], OptionReplyType.ACK);
+            abort(c);
+        });
     }
 
     /**
@@ -101,21 +97,16 @@ class ExtendedHeadersNegotiationTest {
     @Test
     @Verifies({"S22", "C44", "S71"})
     void extendedHeadersTwiceIsInvalidButStaysOn() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                ExtendedClient.extendedHeaders(c);
-                assertOnly(c.option(OptionType.EXTENDED_HEADERS, new byte[0]), OptionType.EXTENDED_HEADERS,
-                        OptionReplyType.ERR_INVALID);
-                try (ExtendedClient x = ExtendedClient.enter(c, "disk", Map.of())) {
-                    assertNotEquals(0, x.transmissionFlags & SEND_DF, "SEND_DF with extended headers");
-                    x.write(512, TransmissionClient.pattern(1024, 3));
-                    TransmissionClient.assertBytes(TransmissionClient.pattern(1024, 3), x.read(512, 1024), "read back");
-                    x.disconnect();
-                }
+        standardSession(List.of("C44"), c -> {
+            ExtendedClient.extendedHeaders(c);
+            assertOptionGets(c, OptionType.EXTENDED_HEADERS, new byte[0], OptionReplyType.ERR_INVALID);
+            try (ExtendedClient x = ExtendedClient.enter(c, "disk", Map.of())) {
+                assertNotEquals(0, x.transmissionFlags & SEND_DF, "SEND_DF with extended headers");
+                x.write(512, TransmissionClient.pattern(1024, 3));
+                TransmissionClient.assertBytes(TransmissionClient.pattern(1024, 3), x.read(512, 1024), "read back");
+                x.disconnect();
             }
-            assertEquals(List.of("C44"), server.ruleIdsOf(1));
-        }
+        });
     }
 
     /**
@@ -125,38 +116,22 @@ class ExtendedHeadersNegotiationTest {
     @Test
     @Verifies({"S71"})
     void structuredReplyAfterExtendedHeadersIsExtHeaderReqd() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                ExtendedClient.extendedHeaders(c);
-                assertOnly(c.option(OptionType.STRUCTURED_REPLY, new byte[0]), OptionType.STRUCTURED_REPLY,
-                        OptionReplyType.ERR_EXT_HEADER_REQD);
-                try (ExtendedClient x = ExtendedClient.enter(c, "disk", Map.of())) {
-                    x.assertUsable();
-                    x.disconnect();
-                }
-            }
-            assertEquals(List.of(), server.ruleIdsOf(1));
-        }
+        standardSession(List.of(), c -> {
+            ExtendedClient.extendedHeaders(c);
+            assertOptionGets(c, OptionType.STRUCTURED_REPLY, new byte[0], OptionReplyType.ERR_EXT_HEADER_REQD);
+            enterDiskAndAssertUsable(c);
+        });
     }
 
     /** A client may negotiate structured replies first: EXTENDED_HEADERS after STRUCTURED_REPLY is acknowledged and wins. */
     @Test
     @Verifies({"S71"})
     void extendedHeadersAfterStructuredReplyIsAcknowledged() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                c.structuredReplies();
-                assertOnly(c.option(OptionType.EXTENDED_HEADERS, new byte[0]), OptionType.EXTENDED_HEADERS,
-                        OptionReplyType.ACK);
-                try (ExtendedClient x = ExtendedClient.enter(c, "disk", Map.of())) {
-                    x.assertUsable();
-                    x.disconnect();
-                }
-            }
-            assertEquals(List.of(), server.ruleIdsOf(1));
-        }
+        standardSession(List.of(), c -> {
+            c.structuredReplies();
+            assertOptionGets(c, OptionType.EXTENDED_HEADERS, new byte[0], OptionReplyType.ACK);
+            enterDiskAndAssertUsable(c);
+        });
     }
 
     /**
@@ -170,7 +145,7 @@ class ExtendedHeadersNegotiationTest {
             try (RawClient c = server.connect()) {
                 c.handshake();
                 ExtendedClient.extendedHeaders(c);
-                assertOnly(c.option(OptionType.GO, info("no-such-export")), OptionType.GO, OptionReplyType.ERR_UNKNOWN);
+                assertOptionGets(c, OptionType.GO, info("no-such-export"), OptionReplyType.ERR_UNKNOWN);
                 byte[] truncated = ByteBuffer.allocate(6).putInt(100).putShort((short) 0).array(); // name length lies
                 List<OptionReply> bad = c.option(OptionType.GO, truncated);
                 assertOnly(bad, OptionType.GO, OptionReplyType.ERR_INVALID);
@@ -194,28 +169,24 @@ class ExtendedHeadersNegotiationTest {
     @Test
     @Verifies({"S35", "S92", "C12", "C48", "S63"})
     void metaContextsWorkAfterExtendedHeadersWithoutStructuredReplies() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                ExtendedClient.extendedHeaders(c);
-                List<OptionReply> list = c.option(OptionType.LIST_META_CONTEXT, meta("disk", "base:"));
-                assertEquals(2, list.size(), "one context then ACK: " + list);
-                assertEquals(MetaContext.BASE_ALLOCATION, context(list.get(0), OptionType.LIST_META_CONTEXT).name());
-                assertReply(list.get(1), OptionType.LIST_META_CONTEXT, OptionReplyType.ACK);
-                List<OptionReply> set = c.option(OptionType.SET_META_CONTEXT, meta("disk", MetaContext.BASE_ALLOCATION));
-                assertEquals(2, set.size(), "one context then ACK: " + set);
-                NegotiationSupport.Context ctx = context(set.get(0), OptionType.SET_META_CONTEXT);
-                assertEquals(MetaContext.BASE_ALLOCATION, ctx.name());
-                assertReply(set.get(1), OptionType.SET_META_CONTEXT, OptionReplyType.ACK);
-                try (ExtendedClient x = ExtendedClient.enter(c, "disk", Map.of(ctx.name(), ctx.id()))) {
-                    List<ExtendedClient.Descriptor> ds = x.blockStatus(0, 0, DISK_SIZE);
-                    assertEquals(List.of(new ExtendedClient.Descriptor(DISK_SIZE,
-                            MetaContext.STATE_HOLE | MetaContext.STATE_ZERO)), ds);
-                    x.disconnect();
-                }
+        standardSession(List.of(), c -> {
+            ExtendedClient.extendedHeaders(c);
+            List<OptionReply> list = c.option(OptionType.LIST_META_CONTEXT, meta("disk", "base:"));
+            assertEquals(2, list.size(), "one context then ACK: " + list);
+            assertEquals(MetaContext.BASE_ALLOCATION, context(list.get(0), OptionType.LIST_META_CONTEXT).name());
+            assertReply(list.get(1), OptionType.LIST_META_CONTEXT, OptionReplyType.ACK);
+            List<OptionReply> set = c.option(OptionType.SET_META_CONTEXT, meta("disk", MetaContext.BASE_ALLOCATION));
+            assertEquals(2, set.size(), "one context then ACK: " + set);
+            NegotiationSupport.Context ctx = context(set.get(0), OptionType.SET_META_CONTEXT);
+            assertEquals(MetaContext.BASE_ALLOCATION, ctx.name());
+            assertReply(set.get(1), OptionType.SET_META_CONTEXT, OptionReplyType.ACK);
+            try (ExtendedClient x = ExtendedClient.enter(c, "disk", Map.of(ctx.name(), ctx.id()))) {
+                List<ExtendedClient.Descriptor> ds = x.blockStatus(0, 0, DISK_SIZE);
+                assertEquals(List.of(new ExtendedClient.Descriptor(DISK_SIZE,
+                        MetaContext.STATE_HOLE | MetaContext.STATE_ZERO)), ds);
+                x.disconnect();
             }
-            assertEquals(List.of(), server.ruleIdsOf(1));
-        }
+        });
     }
 
     /**
@@ -225,15 +196,11 @@ class ExtendedHeadersNegotiationTest {
     @Test
     @Verifies({"C15"})
     void exportNameAfterExtendedHeadersClosesTheConnection() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                ExtendedClient.extendedHeaders(c);
-                c.sendOption(OptionType.EXPORT_NAME, utf8("disk"));
-                c.assertClosedByServer();
-            }
-            assertEquals(List.of("C15"), server.ruleIdsOf(1));
-        }
+        standardSession(List.of("C15"), c -> {
+            ExtendedClient.extendedHeaders(c);
+            c.sendOption(OptionType.EXPORT_NAME, utf8("disk"));
+            c.assertClosedByServer();
+        });
     }
 
     /**
@@ -243,20 +210,15 @@ class ExtendedHeadersNegotiationTest {
     @Test
     @Verifies({"C05", "S04", "S40"})
     void exportNameAfterARefusedExtendedHeadersIsAllowed() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                assertOnly(c.option(OptionType.EXTENDED_HEADERS, new byte[] {1}), OptionType.EXTENDED_HEADERS,
-                        OptionReplyType.ERR_INVALID);
-                c.sendOption(OptionType.EXPORT_NAME, utf8("disk"));
-                ByteBuffer reply = ByteBuffer.wrap(c.readExactly(10));
-                assertEquals(DISK_SIZE, reply.getLong(), "export size");
-                assertFlags(DISK_FLAGS, Short.toUnsignedInt(reply.getShort()), "EXPORT_NAME flags: compact protocol");
-                NegotiationSupport.assertFlushAnsweredImmediately(c, false);
-                NegotiationSupport.disconnect(c);
-            }
-            assertEquals(List.of("C05"), server.ruleIdsOf(1));
-        }
+        standardSession(List.of("C05"), c -> {
+            assertOptionGets(c, OptionType.EXTENDED_HEADERS, new byte[] {1}, OptionReplyType.ERR_INVALID);
+            c.sendOption(OptionType.EXPORT_NAME, utf8("disk"));
+            ByteBuffer reply = ByteBuffer.wrap(c.readExactly(10));
+            assertEquals(DISK_SIZE, reply.getLong(), "export size");
+            assertFlags(DISK_FLAGS, Short.toUnsignedInt(reply.getShort()), "EXPORT_NAME flags: compact protocol");
+            NegotiationSupport.assertFlushAnsweredImmediately(c, false);
+            NegotiationSupport.disconnect(c);
+        });
     }
 
     /**
@@ -267,28 +229,24 @@ class ExtendedHeadersNegotiationTest {
     @Test
     @Verifies({"S62", "S72", "S18", "S12"})
     void transmissionFlagsWithExtendedHeaders() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (RawClient c = server.connect()) {
-                c.handshake();
-                ExtendedClient.extendedHeaders(c);
-                assertFlags(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "EH, no contexts");
-                Map<String, Integer> ids = ExtendedClient.setMetaContext(c, "disk", MetaContext.BASE_ALLOCATION);
-                assertEquals(List.of(MetaContext.BASE_ALLOCATION), List.copyOf(ids.keySet()));
-                assertFlags(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, infoFlags(c, "disk", DISK_SIZE),
-                        "EH and base:allocation selected for disk");
-                assertFlags(RO_FLAGS | SEND_DF, infoFlags(c, "ro", DISK_SIZE), "contexts were selected for disk, not ro");
-                assertEquals(Map.of(), ExtendedClient.setMetaContext(c, "disk", "base:"), "bare base: selects nothing");
-                assertFlags(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "after a SET that selected nothing");
-                ids = ExtendedClient.setMetaContext(c, "disk", MetaContext.BASE_ALLOCATION);
-                int fromInfo = infoFlags(c, "disk", DISK_SIZE);
-                try (ExtendedClient x = ExtendedClient.enter(c, "disk", ids)) {
-                    assertFlags(fromInfo, x.transmissionFlags, "S18: GO repeats the INFO flags");
-                    assertFlags(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, x.transmissionFlags, "GO flags");
-                    x.disconnect();
-                }
+        standardSession(List.of(), c -> {
+            ExtendedClient.extendedHeaders(c);
+            assertFlags(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "EH, no contexts");
+            Map<String, Integer> ids = ExtendedClient.setMetaContext(c, "disk", MetaContext.BASE_ALLOCATION);
+            assertEquals(List.of(MetaContext.BASE_ALLOCATION), List.copyOf(ids.keySet()));
+            assertFlags(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, infoFlags(c, "disk", DISK_SIZE),
+                    "EH and base:allocation selected for disk");
+            assertFlags(RO_FLAGS | SEND_DF, infoFlags(c, "ro", DISK_SIZE), "contexts were selected for disk, not ro");
+            assertEquals(Map.of(), ExtendedClient.setMetaContext(c, "disk", "base:"), "bare base: selects nothing");
+            assertFlags(DISK_FLAGS | SEND_DF, infoFlags(c, "disk", DISK_SIZE), "after a SET that selected nothing");
+            ids = ExtendedClient.setMetaContext(c, "disk", MetaContext.BASE_ALLOCATION);
+            int fromInfo = infoFlags(c, "disk", DISK_SIZE);
+            try (ExtendedClient x = ExtendedClient.enter(c, "disk", ids)) {
+                assertFlags(fromInfo, x.transmissionFlags, "S18: GO repeats the INFO flags");
+                assertFlags(DISK_FLAGS | SEND_DF | BLOCK_STATUS_PAYLOAD, x.transmissionFlags, "GO flags");
+                x.disconnect();
             }
-            assertEquals(List.of(), server.ruleIdsOf(1));
-        }
+        });
     }
 
     /**

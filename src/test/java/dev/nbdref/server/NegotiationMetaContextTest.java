@@ -18,7 +18,8 @@ import java.util.List;
 import static dev.nbdref.server.NegotiationSupport.Context;
 import static dev.nbdref.server.NegotiationSupport.abort;
 import static dev.nbdref.server.NegotiationSupport.assertListWorks;
-import static dev.nbdref.server.NegotiationSupport.assertOnly;
+import static dev.nbdref.server.NegotiationSupport.assertOptionGets;
+import static dev.nbdref.server.NegotiationSupport.assertRefusedThenInSync;
 import static dev.nbdref.server.NegotiationSupport.assertReply;
 import static dev.nbdref.server.NegotiationSupport.bytes;
 import static dev.nbdref.server.NegotiationSupport.cat;
@@ -26,6 +27,7 @@ import static dev.nbdref.server.NegotiationSupport.context;
 import static dev.nbdref.server.NegotiationSupport.describeAll;
 import static dev.nbdref.server.NegotiationSupport.disconnect;
 import static dev.nbdref.server.NegotiationSupport.meta;
+import static dev.nbdref.server.NegotiationSupport.standardSession;
 import static dev.nbdref.server.NegotiationSupport.u32;
 import static dev.nbdref.server.NegotiationSupport.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,14 +50,8 @@ class NegotiationMetaContextTest {
     @Test
     @Verifies({"S35", "C12"})
     void setBeforeStructuredRepliesIsInvalid() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
-            assertOnly(c.option(OptionType.SET_META_CONTEXT, meta("disk", ALLOCATION)), OptionType.SET_META_CONTEXT,
-                    OptionReplyType.ERR_INVALID);
-            assertListWorks(c);
-            abort(c);
-            assertEquals(List.of("C12"), s.ruleIdsOf(1));
-        }
+        standardSession(List.of("C12"), c -> assertRefusedThenInSync(c, OptionType.SET_META_CONTEXT,
+                meta("disk", ALLOCATION), OptionReplyType.ERR_INVALID));
     }
 
     /**
@@ -65,16 +61,12 @@ class NegotiationMetaContextTest {
     @Test
     @Verifies({"S33", "C48"})
     void listBeforeStructuredRepliesIsAnsweredAndRecordsC48() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        standardSession(List.of("C48"), c -> {
             List<OptionReply> r = c.option(OptionType.LIST_META_CONTEXT, meta("disk"));
-            assertEquals(2, r.size(), describeAll(r));
-            assertEquals(new Context(0, ALLOCATION), context(r.get(0), OptionType.LIST_META_CONTEXT));
-            assertReply(r.get(1), OptionType.LIST_META_CONTEXT, OptionReplyType.ACK);
+            assertOnlyBaseAllocationListed(r);
             assertListWorks(c);
             abort(c);
-            assertEquals(List.of("C48"), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /**
@@ -84,32 +76,25 @@ class NegotiationMetaContextTest {
     @Test
     @Verifies({"S35", "S91", "C12", "C24", "S68"})
     void setBeforeStructuredRepliesSelectsNothing() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
-            assertOnly(c.option(OptionType.SET_META_CONTEXT, meta("disk", ALLOCATION)), OptionType.SET_META_CONTEXT,
-                    OptionReplyType.ERR_INVALID);
+        standardSession(List.of("C12", "C24"), c -> {
+            assertOptionGets(c, OptionType.SET_META_CONTEXT, meta("disk", ALLOCATION), OptionReplyType.ERR_INVALID);
             c.structuredReplies();
             c.go("disk");
             assertBlockStatusEinval(c);
             disconnect(c);
-            assertEquals(List.of("C12", "C24"), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /** LIST with zero queries returns every context of the export: base:allocation, id 0 (reserved), then ACK. */
     @Test
     @Verifies({"S33", "S38", "S75"})
     void listWithoutQueriesReturnsBaseAllocation() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        standardSession(List.of(), c -> {
             c.structuredReplies();
             List<OptionReply> r = c.option(OptionType.LIST_META_CONTEXT, meta("disk"));
-            assertEquals(2, r.size(), describeAll(r));
-            assertEquals(new Context(0, ALLOCATION), context(r.get(0), OptionType.LIST_META_CONTEXT));
-            assertReply(r.get(1), OptionType.LIST_META_CONTEXT, OptionReplyType.ACK);
+            assertOnlyBaseAllocationListed(r);
             abort(c);
-            assertEquals(List.of(), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /** LIST with the wildcard "base:" or the exact name returns base:allocation (S37). */
@@ -117,16 +102,12 @@ class NegotiationMetaContextTest {
     @ValueSource(strings = {"base:", ALLOCATION})
     @Verifies({"S37", "S33", "S75"})
     void listWithBaseQueryReturnsBaseAllocation(String query) throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        standardSession(List.of(), c -> {
             c.structuredReplies();
             List<OptionReply> r = c.option(OptionType.LIST_META_CONTEXT, meta("ro", query));
-            assertEquals(2, r.size(), describeAll(r));
-            assertEquals(new Context(0, ALLOCATION), context(r.get(0), OptionType.LIST_META_CONTEXT));
-            assertReply(r.get(1), OptionType.LIST_META_CONTEXT, OptionReplyType.ACK);
+            assertOnlyBaseAllocationListed(r);
             abort(c);
-            assertEquals(List.of(), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /**
@@ -138,13 +119,11 @@ class NegotiationMetaContextTest {
     @Verifies({"S34", "S37"})
     void unmatchedQueriesGetASingleAck(Meta m) throws Exception {
         for (String q : new String[] {"x-foo:bar", "x-foo:", "qemu:dirty-bitmap:b", "base:nope", "nbd-server:x"}) {
-            try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-                c.handshake();
+            standardSession(List.of(), q, c -> {
                 c.structuredReplies();
-                assertOnly(c.option(type(m), meta("disk", q)), type(m), OptionReplyType.ACK);
+                assertOptionGets(c, type(m), meta("disk", q), OptionReplyType.ACK);
                 abort(c);
-                assertEquals(List.of(), s.ruleIdsOf(1), q);
-            }
+            });
         }
     }
 
@@ -152,18 +131,14 @@ class NegotiationMetaContextTest {
     @Test
     @Verifies({"S37", "S35"})
     void setWithBareBaseOrNoQuerySelectsNothing() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        standardSession(List.of("C24"), c -> {
             c.structuredReplies();
-            assertOnly(c.option(OptionType.SET_META_CONTEXT, meta("disk", "base:")), OptionType.SET_META_CONTEXT,
-                    OptionReplyType.ACK);
-            assertOnly(c.option(OptionType.SET_META_CONTEXT, meta("disk")), OptionType.SET_META_CONTEXT,
-                    OptionReplyType.ACK);
+            assertOptionGets(c, OptionType.SET_META_CONTEXT, meta("disk", "base:"), OptionReplyType.ACK);
+            assertOptionGets(c, OptionType.SET_META_CONTEXT, meta("disk"), OptionReplyType.ACK);
             c.go("disk");
             assertBlockStatusEinval(c);
             disconnect(c);
-            assertEquals(List.of("C24"), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /**
@@ -173,8 +148,7 @@ class NegotiationMetaContextTest {
     @Test
     @Verifies({"S36", "S38", "S63", "S64"})
     void setBaseAllocationSelectsItForBlockStatus() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        standardSession(List.of(), c -> {
             c.structuredReplies();
             List<OptionReply> r = c.option(OptionType.SET_META_CONTEXT, meta("disk", "x-foo:bar", ALLOCATION, "base:"));
             assertEquals(2, r.size(), describeAll(r));
@@ -193,8 +167,7 @@ class NegotiationMetaContextTest {
             assertTrue(b.remaining() >= 8 && b.remaining() % 8 == 0, "n >= 1 descriptors");
             assertTrue(b.getInt() > 0, "non-zero extent length");
             disconnect(c);
-            assertEquals(List.of(), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /** The same context asked for twice is selected once: each selected context has a unique id. */
@@ -218,14 +191,8 @@ class NegotiationMetaContextTest {
     @Verifies({"C13", "S11"})
     void queryWithoutNamespaceIsInvalidAndRecordsC13(Meta m) throws Exception {
         for (String q : new String[] {"allocation", ":allocation", ""}) {
-            try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-                c.handshake();
-                c.structuredReplies();
-                assertOnly(c.option(type(m), meta("disk", ALLOCATION, q)), type(m), OptionReplyType.ERR_INVALID);
-                assertListWorks(c);
-                abort(c);
-                assertEquals(List.of("C13"), s.ruleIdsOf(1), "query \"" + q + "\"");
-            }
+            assertMetaRefused(m, meta("disk", ALLOCATION, q), OptionReplyType.ERR_INVALID, List.of("C13"),
+                    "query \"" + q + "\"");
         }
     }
 
@@ -234,14 +201,7 @@ class NegotiationMetaContextTest {
     @EnumSource(Meta.class)
     @Verifies({"S33", "S19"})
     void unknownExportGetsErrUnknown(Meta m) throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
-            c.structuredReplies();
-            assertOnly(c.option(type(m), meta("nope", ALLOCATION)), type(m), OptionReplyType.ERR_UNKNOWN);
-            assertListWorks(c);
-            abort(c);
-            assertEquals(List.of(), s.ruleIdsOf(1));
-        }
+        assertMetaRefused(m, meta("nope", ALLOCATION), OptionReplyType.ERR_UNKNOWN, List.of(), "unknown export");
     }
 
     /**
@@ -263,14 +223,7 @@ class NegotiationMetaContextTest {
             default -> cat(u32(4), utf8("disk"), u32(0xFFFFFFFFL));
         };
         for (Meta m : Meta.values()) {
-            try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-                c.handshake();
-                c.structuredReplies();
-                assertOnly(c.option(type(m), payload), type(m), OptionReplyType.ERR_INVALID);
-                assertListWorks(c);
-                abort(c);
-                assertEquals(List.of("C49"), s.ruleIdsOf(1), m + " " + kind);
-            }
+            assertMetaRefused(m, payload, OptionReplyType.ERR_INVALID, List.of("C49"), m + " " + kind);
         }
     }
 
@@ -286,14 +239,7 @@ class NegotiationMetaContextTest {
             default -> meta(utf8("disk"), cat(utf8("x-a:"), bytes(4093, (byte) 'b')));
         };
         for (Meta m : Meta.values()) {
-            try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-                c.handshake();
-                c.structuredReplies();
-                assertOnly(c.option(type(m), payload), type(m), OptionReplyType.ERR_INVALID);
-                assertListWorks(c);
-                abort(c);
-                assertEquals(List.of("C09"), s.ruleIdsOf(1), m + " " + kind);
-            }
+            assertMetaRefused(m, payload, OptionReplyType.ERR_INVALID, List.of("C09"), m + " " + kind);
         }
     }
 
@@ -304,46 +250,39 @@ class NegotiationMetaContextTest {
     @Test
     @Verifies({"C24", "S68", "S46"})
     void contextsSelectedForAnotherExportDoNotApply() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        standardSession(List.of("C24"), c -> {
             c.structuredReplies();
             List<OptionReply> r = c.option(OptionType.SET_META_CONTEXT, meta("disk", ALLOCATION));
             assertEquals(2, r.size(), describeAll(r));
             c.go("ro");
             assertBlockStatusEinval(c);
             disconnect(c);
-            assertEquals(List.of("C24"), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /** A later SET that fails still replaces the earlier selection: nothing is selected afterwards. */
     @Test
     @Verifies({"S91", "C13", "C24"})
     void failedSetClearsTheEarlierSelection() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        standardSession(List.of("C13", "C24"), c -> {
             c.structuredReplies();
             assertEquals(2, c.option(OptionType.SET_META_CONTEXT, meta("disk", ALLOCATION)).size());
-            assertOnly(c.option(OptionType.SET_META_CONTEXT, meta("disk", "nocolon")), OptionType.SET_META_CONTEXT,
-                    OptionReplyType.ERR_INVALID);
+            assertOptionGets(c, OptionType.SET_META_CONTEXT, meta("disk", "nocolon"), OptionReplyType.ERR_INVALID);
             c.go("disk");
             assertBlockStatusEinval(c);
             disconnect(c);
-            assertEquals(List.of("C13", "C24"), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /** LIST does not change the selection: SET, then LIST, then GO still has base:allocation selected. */
     @Test
     @Verifies({"S91", "S63"})
     void listDoesNotChangeTheSelection() throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        standardSession(List.of(), c -> {
             c.structuredReplies();
             Context selected = context(c.option(OptionType.SET_META_CONTEXT, meta("disk", ALLOCATION)).get(0),
                     OptionType.SET_META_CONTEXT);
-            assertOnly(c.option(OptionType.LIST_META_CONTEXT, meta("disk", "x-none:")), OptionType.LIST_META_CONTEXT,
-                    OptionReplyType.ACK);
+            assertOptionGets(c, OptionType.LIST_META_CONTEXT, meta("disk", "x-none:"), OptionReplyType.ACK);
             c.go("disk");
             c.request(new Request(0, CommandType.BLOCK_STATUS.value, 5, 0, 512));
             RawClient.Chunk ch = c.readChunk();
@@ -351,8 +290,7 @@ class NegotiationMetaContextTest {
             assertTrue(ch.done());
             assertEquals(selected.id(), ch.body().getInt());
             disconnect(c);
-            assertEquals(List.of(), s.ruleIdsOf(1));
-        }
+        });
     }
 
     /**
@@ -363,14 +301,27 @@ class NegotiationMetaContextTest {
     @EnumSource(Meta.class)
     @Verifies({"C13", "S06"})
     void errorMessageQuotingALongMultibyteQueryIsValidUtf8(Meta m) throws Exception {
-        try (TestServer s = TestServer.standard(); RawClient c = s.connect()) {
-            c.handshake();
+        assertMetaRefused(m, meta("disk", "a" + "\u20ac".repeat(1364)), OptionReplyType.ERR_INVALID, List.of("C13"),
+                "long multibyte query");
+    }
+
+    /**
+     * On a fresh connection with structured replies: meta option {@code m} with {@code payload} gets {@code error}
+     * as its only reply, the stream stays in sync, and the connection breaks exactly {@code ruleIds}.
+     */
+    private static void assertMetaRefused(Meta m, byte[] payload, OptionReplyType error, List<String> ruleIds,
+                                          String what) throws Exception {
+        standardSession(ruleIds, what, c -> {
             c.structuredReplies();
-            assertOnly(c.option(type(m), meta("disk", "a" + "\u20ac".repeat(1364))), type(m), OptionReplyType.ERR_INVALID);
-            assertListWorks(c);
-            abort(c);
-            assertEquals(List.of("C13"), s.ruleIdsOf(1));
-        }
+            assertRefusedThenInSync(c, type(m), payload, error);
+        });
+    }
+
+    /** A LIST_META_CONTEXT answer that is base:allocation (id 0, reserved for LIST) then ACK. */
+    private static void assertOnlyBaseAllocationListed(List<OptionReply> r) {
+        assertEquals(2, r.size(), describeAll(r));
+        assertEquals(new Context(0, ALLOCATION), context(r.get(0), OptionType.LIST_META_CONTEXT));
+        assertReply(r.get(1), OptionType.LIST_META_CONTEXT, OptionReplyType.ACK);
     }
 
     /** Reads the reply to a BLOCK_STATUS that must fail: one ERROR chunk, DONE, error 22, consistent msglen. */

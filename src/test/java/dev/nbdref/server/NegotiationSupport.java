@@ -118,6 +118,12 @@ final class NegotiationSupport {
         assertOnly(replies, option.value, type);
     }
 
+    /** Sends {@code option} and asserts its only reply is {@code type}. */
+    static void assertOptionGets(RawClient c, OptionType option, byte[] payload, OptionReplyType type)
+            throws Exception {
+        assertOnly(c.option(option, payload), option, type);
+    }
+
     static void assertOnly(List<OptionReply> replies, int option, OptionReplyType type) {
         assertEquals(1, replies.size(), "expected a single " + type + " but got " + describeAll(replies));
         assertReply(replies.get(0), option, type);
@@ -225,9 +231,54 @@ final class NegotiationSupport {
 
     // ---------------------------------------------------------------- session helpers
 
+    /** What a test does on a raw connection once the handshake is done. */
+    @FunctionalInterface
+    interface Steps {
+        void run(RawClient c) throws Exception;
+    }
+
+    /**
+     * One connection to a fresh {@link TestServer#standard()}: handshake, {@code steps}, then the assertion that
+     * the connection broke exactly {@code ruleIds}, in order. The check runs after the client socket is closed,
+     * because the server writes a connection's report only once that connection has ended.
+     */
+    static void standardSession(List<String> ruleIds, Steps steps) throws Exception {
+        standardSession(ruleIds, "rules recorded", steps);
+    }
+
+    static void standardSession(List<String> ruleIds, String what, Steps steps) throws Exception {
+        try (TestServer s = TestServer.standard()) {
+            try (RawClient c = s.connect()) {
+                c.handshake();
+                steps.run(c);
+            }
+            assertEquals(ruleIds, s.ruleIdsOf(1), what);
+        }
+    }
+
+    /**
+     * Sends one option that must be refused with {@code error} as its only reply, then proves the option length
+     * kept the stream in sync (S11: LIST still parses) and ends with ABORT.
+     */
+    static void assertRefusedThenInSync(RawClient c, OptionType option, byte[] payload, OptionReplyType error)
+            throws Exception {
+        assertOptionGets(c, option, payload, error);
+        assertListWorks(c);
+        abort(c);
+    }
+
+    /** The same for an option number with no {@link OptionType}: sent raw, refused with {@code error}. */
+    static void assertRefusedThenInSync(RawClient c, int option, byte[] payload, OptionReplyType error)
+            throws Exception {
+        c.sendOption(option, payload);
+        assertOnly(c.readUntilFinal(), option, error);
+        assertListWorks(c);
+        abort(c);
+    }
+
     /** Sends ABORT, asserts the ACK (S08), then that the server closes the connection. */
     static void abort(RawClient c) throws Exception {
-        assertOnly(c.option(OptionType.ABORT, new byte[0]), OptionType.ABORT, OptionReplyType.ACK);
+        assertOptionGets(c, OptionType.ABORT, new byte[0], OptionReplyType.ACK);
         c.assertClosedByServer();
     }
 

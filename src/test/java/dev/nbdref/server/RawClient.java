@@ -1,11 +1,13 @@
 package dev.nbdref.server;
 
 import dev.nbdref.spec.HandshakeFlag;
+import dev.nbdref.spec.InfoType;
 import dev.nbdref.spec.Magic;
 import dev.nbdref.spec.OptionReplyType;
 import dev.nbdref.spec.OptionType;
 import dev.nbdref.wire.Greeting;
 import dev.nbdref.wire.InfoRequest;
+import dev.nbdref.wire.MetaContextRequest;
 import dev.nbdref.wire.OptionHeader;
 import dev.nbdref.wire.OptionReply;
 import dev.nbdref.wire.Request;
@@ -17,10 +19,14 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -96,6 +102,38 @@ final class RawClient implements AutoCloseable {
         return r;
     }
 
+    /** What GO's NBD_INFO_EXPORT said of the export entered. */
+    record ExportInfo(long size, int flags) {}
+
+    /** GO to {@code name}, asserting success and an NBD_INFO_EXPORT among the replies; returns what it said. */
+    ExportInfo goExport(String name, Integer... infos) throws Exception {
+        for (OptionReply r : go(name, infos)) {
+            if (r.replyType() != OptionReplyType.INFO) continue;
+            ByteBuffer b = ByteBuffer.wrap(r.payload());
+            if (Short.toUnsignedInt(b.getShort()) == InfoType.EXPORT.value) {
+                return new ExportInfo(b.getLong(), Short.toUnsignedInt(b.getShort()));
+            }
+        }
+        return fail("GO sent no NBD_INFO_EXPORT");
+    }
+
+    /** SET_META_CONTEXT with these queries; asserts it ends in ACK and returns each selected name to its id. */
+    Map<String, Integer> setMetaContext(String export, String... queries) throws Exception {
+        byte[] request = new MetaContextRequest(export, List.of(queries)).encode();
+        List<OptionReply> r = option(OptionType.SET_META_CONTEXT, request);
+        assertEquals(OptionReplyType.ACK, r.get(r.size() - 1).replyType(), "SET_META_CONTEXT: " + r);
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        for (OptionReply m : r.subList(0, r.size() - 1)) {
+            assertEquals(OptionReplyType.META_CONTEXT, m.replyType());
+            ByteBuffer b = ByteBuffer.wrap(m.payload());
+            int id = b.getInt();
+            byte[] name = new byte[b.remaining()];
+            b.get(name);
+            assertTrue(ids.put(new String(name, StandardCharsets.UTF_8), id) == null, "context listed twice: " + r);
+        }
+        return ids;
+    }
+
     void request(Request r) throws IOException { send(r.encodeCompact()); }
 
     void request(Request r, byte[] payload) throws IOException {
@@ -114,10 +152,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A structured chunk with its whole payload. */
-    record Chunk(int flags, int type, long cookie, byte[] payload) {
-        boolean done() { return (flags & 1) != 0; }
-        ByteBuffer body() { return ByteBuffer.wrap(payload); }
-    }
+    record Chunk(int flags, int type, long cookie, byte[] payload) implements ReplyChecks.ReplyChunk {}
 
     Chunk readChunk() throws IOException {
         ByteBuffer b = ByteBuffer.wrap(readExactly(20));

@@ -1,19 +1,13 @@
 package dev.nbdref.server;
 
 import dev.nbdref.spec.CommandType;
-import dev.nbdref.spec.InfoType;
 import dev.nbdref.spec.MetaContext;
-import dev.nbdref.spec.OptionReplyType;
-import dev.nbdref.spec.OptionType;
 import dev.nbdref.spec.ReplyType;
 import dev.nbdref.spec.TransmissionFlag;
-import dev.nbdref.wire.MetaContextRequest;
-import dev.nbdref.wire.OptionReply;
 import dev.nbdref.wire.Request;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,7 +18,6 @@ import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -34,9 +27,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * replies, or structured replies plus base:allocation), sends raw requests, and decodes every reply while
  * checking the framing rules the spec puts on the server (S39 cookie echo, S40/S41 reply kind, S42 DONE last,
  * S44 no unknown reply flags, S46 error chunk layout, S48 READ chunk placement, S64/S65 descriptor shape,
- * S86/S87 chunk types and lengths), so each test only asserts what it is about.
+ * S86/S87 chunk types and lengths), so each test only asserts what it is about. The checks every chunk shares
+ * with {@link ExtendedClient} live in {@link ReplyChecks}.
  */
-final class TransmissionClient implements AutoCloseable {
+final class TransmissionClient implements AutoCloseable, TransmissionCalls<TransmissionClient.Reply> {
     static final int EPERM = 1;
     static final int EINVAL = 22;
     static final int ENOSPC = 28;
@@ -53,6 +47,12 @@ final class TransmissionClient implements AutoCloseable {
         BLOCK_STATUS;
 
         boolean structured() { return this != SIMPLE; }
+    }
+
+    /** What a test does with a client in transmission. */
+    @FunctionalInterface
+    interface Steps {
+        void run(TransmissionClient c) throws Exception;
     }
 
     final RawClient raw;
@@ -88,29 +88,12 @@ final class TransmissionClient implements AutoCloseable {
             int contextId = -1;
             if (mode.structured()) raw.structuredReplies();
             if (mode == Mode.BLOCK_STATUS) {
-                List<OptionReply> r = raw.option(OptionType.SET_META_CONTEXT,
-                        new MetaContextRequest(metaExport, List.of(MetaContext.BASE_ALLOCATION)).encode());
-                assertEquals(2, r.size(), "SET_META_CONTEXT replies: " + r);
-                assertEquals(OptionReplyType.META_CONTEXT, r.get(0).replyType());
-                assertEquals(OptionReplyType.ACK, r.get(1).replyType());
-                ByteBuffer b = ByteBuffer.wrap(r.get(0).payload());
-                contextId = b.getInt();
-                byte[] name = new byte[b.remaining()];
-                b.get(name);
-                assertEquals(MetaContext.BASE_ALLOCATION, new String(name, StandardCharsets.UTF_8));
+                Map<String, Integer> ids = raw.setMetaContext(metaExport, MetaContext.BASE_ALLOCATION);
+                assertEquals(List.of(MetaContext.BASE_ALLOCATION), List.copyOf(ids.keySet()), "selected contexts");
+                contextId = ids.get(MetaContext.BASE_ALLOCATION);
             }
-            long size = -1;
-            int flags = -1;
-            for (OptionReply r : raw.go(export, infos)) {
-                if (r.replyType() != OptionReplyType.INFO) continue;
-                ByteBuffer b = ByteBuffer.wrap(r.payload());
-                if (Short.toUnsignedInt(b.getShort()) == InfoType.EXPORT.value) {
-                    size = b.getLong();
-                    flags = Short.toUnsignedInt(b.getShort());
-                }
-            }
-            assertTrue(size >= 0, "GO sent no NBD_INFO_EXPORT");
-            return new TransmissionClient(raw, mode.structured(), size, flags, contextId);
+            RawClient.ExportInfo entered = raw.goExport(export, infos);
+            return new TransmissionClient(raw, mode.structured(), entered.size(), entered.flags(), contextId);
         } catch (Exception | Error e) {
             raw.close();
             throw e;
@@ -119,13 +102,8 @@ final class TransmissionClient implements AutoCloseable {
 
     boolean advertised(TransmissionFlag f) { return f.isSetIn(transmissionFlags); }
 
-    long cookie() { return nextCookie++ * 0x1_0000_0001L ^ 0x0123_4567_89AB_CDEFL; }
-
-    Request req(int flags, CommandType type, long offset, long length) {
-        return new Request(flags, type.value, cookie(), offset, length);
-    }
-
-    Request req(CommandType type, long offset, long length) { return req(0, type, offset, length); }
+    @Override
+    public long cookie() { return nextCookie++ * 0x1_0000_0001L ^ 0x0123_4567_89AB_CDEFL; }
 
     // ---------------------------------------------------------------- replies
 
@@ -140,7 +118,8 @@ final class TransmissionClient implements AutoCloseable {
      * @param chunks       the chunks, in arrival order (null for a simple reply)
      * @param status       BLOCK_STATUS descriptors by context id (empty unless a status chunk came)
      */
-    record Reply(long cookie, int error, byte[] data, List<RawClient.Chunk> chunks, Map<Integer, List<Descriptor>> status) {
+    record Reply(long cookie, int error, byte[] data, List<RawClient.Chunk> chunks, Map<Integer, List<Descriptor>> status)
+            implements TransmissionCalls.Result {
         boolean simple() { return chunks == null; }
 
         List<RawClient.Chunk> contentChunks() {
@@ -153,14 +132,12 @@ final class TransmissionClient implements AutoCloseable {
 
     void send(Request r, byte[] payload) throws IOException { raw.request(r, payload); }
 
-    /** Sends {@code r} (with {@code payload} for a WRITE) and reads its reply. */
-    Reply call(Request r, byte[] payload) throws IOException {
+    @Override
+    public Reply call(Request r, byte[] payload) throws IOException {
         if (payload == null) raw.request(r);
         else raw.request(r, payload);
         return readReplyTo(r);
     }
-
-    Reply call(Request r) throws IOException { return call(r, null); }
 
     /** Reads the reply to {@code r}, which must be the only request in flight. */
     Reply readReplyTo(Request r) throws IOException {
@@ -199,105 +176,43 @@ final class TransmissionClient implements AutoCloseable {
 
     /** Checks the chunks of one structured reply against the spec and decodes them. */
     static Reply decodeStructured(Request r, List<RawClient.Chunk> chunks) {
-        int error = 0;
         Map<Integer, List<Descriptor>> status = new LinkedHashMap<>();
-        TreeMap<Long, Long> covered = new TreeMap<>(); // start -> end of content chunks (and error offsets)
+        TreeMap<Long, Long> covered = new TreeMap<>(); // start -> end of content chunks
         byte[] data = r.command() == CommandType.READ ? new byte[(int) r.length()] : null;
-        for (int i = 0; i < chunks.size(); i++) {
-            RawClient.Chunk c = chunks.get(i);
-            String where = "chunk " + i + " (type " + c.type() + ") of " + r;
-            assertEquals(r.cookie(), c.cookie(), "S39: " + where);
-            assertEquals(i == chunks.size() - 1, c.done(), "S42: DONE on exactly the last chunk: " + where);
-            assertEquals(0, c.flags() & ~ReplyType.FLAG_DONE, "S44: unknown reply flags: " + where);
-            ByteBuffer b = c.body();
-            int len = c.payload().length;
-            if ((c.type() & 0x8000) != 0) {
-                assertTrue(c.type() == ReplyType.ERROR.value || c.type() == ReplyType.ERROR_OFFSET.value,
-                        "unknown error chunk type: " + where);
-                int fixed = c.type() == ReplyType.ERROR.value ? 6 : 14;
-                assertTrue(len >= fixed, "S87: error chunk too short: " + where);
-                int e = b.getInt();
-                int msglen = Short.toUnsignedInt(b.getShort());
-                assertNotEquals(0, e, "S46: error chunk with error 0: " + where);
-                assertTrue(msglen <= len - fixed && msglen <= 4096, "S46: msglen " + msglen + " in " + where);
-                if (c.type() == ReplyType.ERROR_OFFSET.value) {
-                    b.position(6 + msglen);
-                    long off = b.getLong();
-                    assertTrue(Long.compareUnsigned(off, r.offset()) >= 0
-                            && Long.compareUnsigned(off - r.offset(), r.length()) < 0, "S46: offset outside: " + where);
-                }
-                if (error == 0) error = e;
-                continue;
-            }
-            if (c.type() == ReplyType.NONE.value) {
-                assertEquals(0, len, "S87: NONE with a payload: " + where);
-                assertTrue(c.done(), "NONE without DONE: " + where);
-            } else if (c.type() == ReplyType.OFFSET_DATA.value || c.type() == ReplyType.OFFSET_HOLE.value) {
-                assertEquals(CommandType.READ, r.command(), "S86: content chunk for a non-READ: " + where);
-                long off = b.getLong();
-                long n;
-                if (c.type() == ReplyType.OFFSET_DATA.value) {
-                    assertTrue(len >= 9, "S87: OFFSET_DATA shorter than 9: " + where);
-                    n = len - 8;
-                } else {
-                    assertEquals(12, len, "S87: OFFSET_HOLE length: " + where);
-                    n = Integer.toUnsignedLong(b.getInt());
-                    assertTrue(n > 0, "S48: empty hole: " + where);
-                }
-                assertTrue(off >= r.offset() && off + n <= r.offset() + r.length(),
-                        "S48: chunk [" + off + "," + (off + n) + ") outside the request: " + where);
-                Map.Entry<Long, Long> before = covered.floorEntry(off);
-                Map.Entry<Long, Long> after = covered.ceilingEntry(off);
-                assertTrue((before == null || before.getValue() <= off) && (after == null || after.getKey() >= off + n),
-                        "S48: chunk [" + off + "," + (off + n) + ") overlaps an earlier one: " + where);
-                covered.put(off, off + n);
-                int at = (int) (off - r.offset());
-                if (c.type() == ReplyType.OFFSET_DATA.value) b.get(data, at, (int) n);
-                else Arrays.fill(data, at, at + (int) n, (byte) 0);
-            } else if (c.type() == ReplyType.BLOCK_STATUS.value) {
-                assertEquals(CommandType.BLOCK_STATUS, r.command(), "S86: status chunk for a non-BLOCK_STATUS: " + where);
-                assertTrue(len >= 12 && (len - 4) % 8 == 0, "S87/S64: status chunk length " + len + ": " + where);
-                int id = b.getInt();
-                List<Descriptor> ds = new ArrayList<>();
-                while (b.hasRemaining()) {
-                    Descriptor d = new Descriptor(Integer.toUnsignedLong(b.getInt()), b.getInt());
-                    assertTrue(d.length() > 0, "S64: zero-length descriptor: " + where);
-                    ds.add(d);
-                }
-                assertTrue(status.put(id, ds) == null, "S63: two status chunks for context " + id + ": " + where);
-            } else {
-                fail("S86: unexpected chunk type " + c.type() + ": " + where);
-            }
-        }
+        int error = ReplyChecks.checkChunks(r, chunks, c -> "(type " + c.type() + ")", covered,
+                (c, span, body) -> {
+                    int at = (int) (span.offset() - r.offset());
+                    if (c.type() == ReplyType.OFFSET_DATA.value) body.get(data, at, (int) span.length());
+                    else Arrays.fill(data, at, at + (int) span.length(), (byte) 0);
+                },
+                (c, body, len, where) -> decodeStatus(r, c, body, len, where, status));
         if (error != 0) return new Reply(r.cookie(), error, null, chunks, status);
-        if (data != null) {
-            long pos = r.offset();
-            for (Map.Entry<Long, Long> e : covered.entrySet()) {
-                assertEquals(pos, (long) e.getKey(), "S48: gap in the READ reply at " + pos + " for " + r);
-                pos = e.getValue();
-            }
-            assertEquals(r.offset() + r.length(), pos, "S48: READ reply does not cover the range: " + r);
-        }
+        if (data != null) ReplyChecks.assertReadCovered(r, covered);
         return new Reply(r.cookie(), 0, data, chunks, status);
     }
 
-    // ---------------------------------------------------------------- conveniences
-
-    byte[] read(long offset, int length) throws IOException {
-        Reply rep = call(req(CommandType.READ, offset, length));
-        assertEquals(0, rep.error(), "READ " + offset + "+" + length);
-        return rep.data();
+    /** A BLOCK_STATUS chunk, the only other kind a structured reply may carry: its descriptors go to {@code status}. */
+    private static void decodeStatus(Request r, RawClient.Chunk c, ByteBuffer b, int len, String where,
+                                     Map<Integer, List<Descriptor>> status) {
+        if (c.type() != ReplyType.BLOCK_STATUS.value) fail("S86: unexpected chunk type " + c.type() + ": " + where);
+        assertEquals(CommandType.BLOCK_STATUS, r.command(), "S86: status chunk for a non-BLOCK_STATUS: " + where);
+        assertTrue(len >= 12 && (len - 4) % 8 == 0, "S87/S64: status chunk length " + len + ": " + where);
+        int id = b.getInt();
+        List<Descriptor> ds = new ArrayList<>();
+        while (b.hasRemaining()) {
+            Descriptor d = new Descriptor(Integer.toUnsignedLong(b.getInt()), b.getInt());
+            assertTrue(d.length() > 0, "S64: zero-length descriptor: " + where);
+            ds.add(d);
+        }
+        assertTrue(status.put(id, ds) == null, "S63: two status chunks for context " + id + ": " + where);
     }
+
+    // ---------------------------------------------------------------- conveniences
 
     void write(long offset, byte[] data) throws IOException {
         Reply rep = call(req(CommandType.WRITE, offset, data.length), data);
         assertEquals(0, rep.error(), "WRITE " + offset + "+" + data.length);
     }
-
-    /** Sends {@code r} and returns just the error value of its reply. */
-    int errorOf(Request r, byte[] payload) throws IOException { return call(r, payload).error(); }
-
-    int errorOf(Request r) throws IOException { return call(r, null).error(); }
 
     /** BLOCK_STATUS for the selected base:allocation context: its descriptors (asserting one chunk, S63). */
     List<Descriptor> blockStatus(int flags, long offset, long length) throws IOException {

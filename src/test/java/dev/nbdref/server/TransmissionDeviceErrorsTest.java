@@ -33,21 +33,34 @@ class TransmissionDeviceErrorsTest {
         return new TestServer(List.of(new Export("faulty", null, device, false)));
     }
 
+    /** A 16 MiB device that works until a test tells it to fail. */
+    private static TransmissionFaultyDevice faultyDevice() {
+        return new TransmissionFaultyDevice(16L * MIB);
+    }
+
+    /** Enters the only export, backed by {@code dev}, in {@code mode}; runs {@code steps}, then disconnects. */
+    private static void onFaultyExport(TransmissionFaultyDevice dev, Mode mode, TransmissionClient.Steps steps)
+            throws Exception {
+        try (TestServer server = serverFor(dev);
+             TransmissionClient c = TransmissionClient.open(server, "faulty", mode)) {
+            steps.run(c);
+            c.disconnect();
+        }
+    }
+
     /** A failing READ with simple replies gets EIO in the header and no payload; the stream stays in sync. */
     @Test
     @Verifies({"S47", "S55", "S70"})
     void simpleReadErrorIsEioWithoutPayload() throws Exception {
-        TransmissionFaultyDevice dev = new TransmissionFaultyDevice(16L * MIB);
-        try (TestServer server = serverFor(dev);
-             TransmissionClient c = TransmissionClient.open(server, "faulty", Mode.SIMPLE)) {
+        TransmissionFaultyDevice dev = faultyDevice();
+        onFaultyExport(dev, Mode.SIMPLE, c -> {
             c.write(0, pattern(8192, 1));
             dev.failRange(4096, 4097);
             Reply r = c.call(c.req(CommandType.READ, 0, 8192));
             assertEquals(EIO, r.error());
             assertNull(r.data());
             assertBytes(Arrays.copyOf(pattern(8192, 1), 4096), c.read(0, 4096), "the good part still reads");
-            c.disconnect();
-        }
+        });
     }
 
     /**
@@ -58,9 +71,8 @@ class TransmissionDeviceErrorsTest {
     @Test
     @Verifies({"S49", "S43", "S46", "S42", "S48"})
     void structuredReadErrorIsAnErrorOffsetChunkAfterCompleteContent() throws Exception {
-        TransmissionFaultyDevice dev = new TransmissionFaultyDevice(16L * MIB);
-        try (TestServer server = serverFor(dev);
-             TransmissionClient c = TransmissionClient.open(server, "faulty", Mode.STRUCTURED)) {
+        TransmissionFaultyDevice dev = faultyDevice();
+        onFaultyExport(dev, Mode.STRUCTURED, c -> {
             byte[] data = pattern(8 * MIB, 2);
             c.write(0, data);
             dev.failRange(5L * MIB, 5L * MIB + 1);
@@ -89,24 +101,21 @@ class TransmissionDeviceErrorsTest {
             }
             dev.failRange(-1, -1);
             assertBytes(data, c.read(0, 8 * MIB), "reads work again");
-            c.disconnect();
-        }
+        });
     }
 
     /** A DF read that fails sends no content chunk, only an error. */
     @Test
     @Verifies({"S50", "S46"})
     void dontFragmentReadErrorHasNoContent() throws Exception {
-        TransmissionFaultyDevice dev = new TransmissionFaultyDevice(16L * MIB);
-        try (TestServer server = serverFor(dev);
-             TransmissionClient c = TransmissionClient.open(server, "faulty", Mode.STRUCTURED)) {
+        TransmissionFaultyDevice dev = faultyDevice();
+        onFaultyExport(dev, Mode.STRUCTURED, c -> {
             c.write(0, pattern(65536, 3));
             dev.failRange(100, 101);
             Reply rep = c.call(c.req(CommandFlag.DF.bit, CommandType.READ, 0, 65536));
             assertEquals(EIO, rep.error());
             assertEquals(List.of(), rep.contentChunks());
-            c.disconnect();
-        }
+        });
     }
 
     /**
@@ -117,9 +126,8 @@ class TransmissionDeviceErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S55", "S70", "S52"})
     void writingCommandFailuresSetTheErrorField(Mode mode) throws Exception {
-        TransmissionFaultyDevice dev = new TransmissionFaultyDevice(16L * MIB);
-        try (TestServer server = serverFor(dev);
-             TransmissionClient c = TransmissionClient.open(server, "faulty", mode)) {
+        TransmissionFaultyDevice dev = faultyDevice();
+        onFaultyExport(dev, mode, c -> {
             dev.failRange(MIB, 2L * MIB);
             assertEquals(EIO, c.errorOf(c.req(CommandType.WRITE, MIB, 4096), pattern(4096, 4)), "WRITE");
             assertEquals(EIO, c.errorOf(c.req(CommandType.WRITE_ZEROES, MIB, 4096)), "WRITE_ZEROES");
@@ -130,8 +138,7 @@ class TransmissionDeviceErrorsTest {
             assertEquals(EIO, c.errorOf(c.req(CommandType.FLUSH, 0, 0)), "FLUSH");
             dev.failFlush = false;
             c.assertUsable();
-            c.disconnect();
-        }
+        });
     }
 
     /**
@@ -142,10 +149,9 @@ class TransmissionDeviceErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S58", "S81"})
     void fastZeroThatCannotBeFastIsEnotsupAndChangesNothing(Mode mode) throws Exception {
-        TransmissionFaultyDevice dev = new TransmissionFaultyDevice(16L * MIB);
+        TransmissionFaultyDevice dev = faultyDevice();
         dev.fastZeroUnsupported = true;
-        try (TestServer server = serverFor(dev);
-             TransmissionClient c = TransmissionClient.open(server, "faulty", mode)) {
+        onFaultyExport(dev, mode, c -> {
             assertTrue(c.advertised(TransmissionFlag.SEND_FAST_ZERO));
             byte[] data = pattern(8192, 6);
             c.write(0, data);
@@ -153,17 +159,15 @@ class TransmissionDeviceErrorsTest {
             assertBytes(data, c.read(0, 8192), "untouched after ENOTSUP");
             assertEquals(0, c.errorOf(c.req(CommandType.WRITE_ZEROES, 0, 8192)), "without FAST_ZERO");
             TransmissionClient.assertZeroes(c.read(0, 8192), "zeroed");
-            c.disconnect();
-        }
+        });
     }
 
     /** BLOCK_STATUS when the device cannot report allocation gets an error chunk (EIO), not a broken reply. */
     @Test
     @Verifies({"S63", "S46"})
     void blockStatusDeviceErrorIsAnErrorChunk() throws Exception {
-        TransmissionFaultyDevice dev = new TransmissionFaultyDevice(16L * MIB);
-        try (TestServer server = serverFor(dev);
-             TransmissionClient c = TransmissionClient.open(server, "faulty", Mode.BLOCK_STATUS)) {
+        TransmissionFaultyDevice dev = faultyDevice();
+        onFaultyExport(dev, Mode.BLOCK_STATUS, c -> {
             dev.failExtents = true;
             Reply rep = c.call(c.req(CommandType.BLOCK_STATUS, 0, MIB));
             assertEquals(EIO, rep.error());
@@ -173,8 +177,7 @@ class TransmissionDeviceErrorsTest {
             assertBytes(pattern(4096, 7), c.read(0, 4096), "READ without extents");
             dev.failExtents = false;
             assertTrue(!c.blockStatus(0, 0, MIB).isEmpty(), "status works again");
-            c.disconnect();
-        }
+        });
     }
 
     /**
@@ -185,7 +188,7 @@ class TransmissionDeviceErrorsTest {
     @Test
     @Verifies({"S47"})
     void simpleReadFailingAfterTheHeaderIsAHardDisconnect() throws Exception {
-        TransmissionFaultyDevice dev = new TransmissionFaultyDevice(16L * MIB);
+        TransmissionFaultyDevice dev = faultyDevice();
         try (TestServer server = serverFor(dev);
              TransmissionClient c = TransmissionClient.open(server, "faulty", Mode.SIMPLE)) {
             c.write(0, pattern(8 * MIB, 8));
@@ -225,16 +228,14 @@ class TransmissionDeviceErrorsTest {
     @Test
     @Verifies({"S47", "S70"})
     void largeSimpleReadFailingAtOnceIsEio() throws Exception {
-        TransmissionFaultyDevice dev = new TransmissionFaultyDevice(16L * MIB);
-        try (TestServer server = serverFor(dev);
-             TransmissionClient c = TransmissionClient.open(server, "faulty", Mode.SIMPLE)) {
+        TransmissionFaultyDevice dev = faultyDevice();
+        onFaultyExport(dev, Mode.SIMPLE, c -> {
             dev.failRange(0, 1);
             Reply r = c.call(c.req(CommandType.READ, 0, 8 * MIB));
             assertEquals(EIO, r.error());
             assertNull(r.data());
             dev.failRange(-1, -1);
             c.assertUsable();
-            c.disconnect();
-        }
+        });
     }
 }

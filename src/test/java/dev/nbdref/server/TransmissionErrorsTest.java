@@ -35,26 +35,64 @@ class TransmissionErrorsTest {
     private static final int MIB = 1024 * 1024;
     private static final int DISK = 1 << 20;
 
-    /** The exports of {@link TestServer#standard()}, for servers with a configuration tweak. */
-    private static List<Export> standardExports() {
-        return List.of(new Export("disk", "a test disk", new MemoryDevice(DISK), false),
-                new Export("ro", null, new MemoryDevice(DISK), true));
+    /** How a test enters transmission on the server it is given. */
+    @FunctionalInterface
+    private interface Opener {
+        TransmissionClient open(TestServer server) throws Exception;
     }
+
+    /** The exports of {@link TestServer#standard()}, with a 512-byte minimum block size. */
+    private static TestServer minimumBlock512Server() throws Exception {
+        return new TestServer(List.of(new Export("disk", "a test disk", new MemoryDevice(DISK), false),
+                new Export("ro", null, new MemoryDevice(DISK), true)),
+                c -> c.withSizes(SizeConstraints.withMinimum(512)));
+    }
+
+    /** One 64 MiB export "big", large enough to hold a payload over the 32 MiB maximum. */
+    private static TestServer bigServer() throws Exception {
+        return new TestServer(List.of(new Export("big", null, new MemoryDevice(64L * MIB), false)));
+    }
+
+    /**
+     * Runs {@code steps} on a client {@code opener} put into transmission on {@code server}, then sends DISC (the
+     * server must close) and returns the rules the connection was found to break, once it has ended. Closes the
+     * server.
+     */
+    private static List<String> rulesBroken(TestServer server, Opener opener, TransmissionClient.Steps steps)
+            throws Exception {
+        try (server) {
+            try (TransmissionClient c = opener.open(server)) {
+                steps.run(c);
+                c.disconnect();
+            }
+            return server.ruleIdsOf(1);
+        }
+    }
+
+    /** {@link #rulesBroken}, asserting the connection broke exactly {@code ruleIds}, in order. */
+    private static void assertBreaks(List<String> ruleIds, TestServer server, Opener opener,
+                                     TransmissionClient.Steps steps) throws Exception {
+        assertEquals(ruleIds, rulesBroken(server, opener, steps));
+    }
+
+    /** {@link #assertBreaks} on the "disk" export of a fresh {@link TestServer#standard()}. */
+    private static void assertBreaksOnDisk(List<String> ruleIds, Mode mode, TransmissionClient.Steps steps)
+            throws Exception {
+        assertBreaks(ruleIds, TestServer.standard(), disk(mode), steps);
+    }
+
+    private static Opener disk(Mode mode) { return s -> TransmissionClient.open(s, "disk", mode); }
 
     /** An unknown command type (99) gets EINVAL and C34, and the connection keeps serving. */
     @ParameterizedTest
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S70", "C34"})
     void unknownCommandTypeIsEinval(Mode mode) throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode)) {
-                assertEquals(EINVAL, c.errorOf(new Request(0, 99, c.cookie(), 0, 4096)));
-                assertEquals(EINVAL, c.errorOf(new Request(0, 0xFFFF, c.cookie(), 0, 0)));
-                c.assertUsable();
-                c.disconnect();
-            }
-            assertEquals(List.of("C34", "C34"), server.ruleIdsOf(1));
-        }
+        assertBreaksOnDisk(List.of("C34", "C34"), mode, c -> {
+            assertEquals(EINVAL, c.errorOf(new Request(0, 99, c.cookie(), 0, 4096)));
+            assertEquals(EINVAL, c.errorOf(new Request(0, 0xFFFF, c.cookie(), 0, 0)));
+            c.assertUsable();
+        });
     }
 
     /**
@@ -65,17 +103,13 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S70", "C19", "S41"})
     void unknownCommandFlagIsEinval(Mode mode) throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode)) {
-                assertEquals(EINVAL, c.errorOf(c.req(0x8000, CommandType.READ, 0, 4096)));
-                assertEquals(EINVAL, c.errorOf(c.req(0x8000, CommandType.WRITE, 0, 4096), pattern(4096, 1)));
-                assertEquals(EINVAL, c.errorOf(c.req(0x0040, CommandType.FLUSH, 0, 0)));
-                c.assertUsable();
-                assertZeroes(c.read(0, 4096), "the refused WRITE changed nothing");
-                c.disconnect();
-            }
-            assertEquals(List.of("C19", "C19", "C19"), server.ruleIdsOf(1));
-        }
+        assertBreaksOnDisk(List.of("C19", "C19", "C19"), mode, c -> {
+            assertEquals(EINVAL, c.errorOf(c.req(0x8000, CommandType.READ, 0, 4096)));
+            assertEquals(EINVAL, c.errorOf(c.req(0x8000, CommandType.WRITE, 0, 4096), pattern(4096, 1)));
+            assertEquals(EINVAL, c.errorOf(c.req(0x0040, CommandType.FLUSH, 0, 0)));
+            c.assertUsable();
+            assertZeroes(c.read(0, 4096), "the refused WRITE changed nothing");
+        });
     }
 
     /**
@@ -86,36 +120,28 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S70", "C19"})
     void flagOfAnotherCommandIsEinval(Mode mode) throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode)) {
-                assertEquals(EINVAL, c.errorOf(c.req(CommandFlag.NO_HOLE.bit, CommandType.WRITE, 512, 1000),
-                        pattern(1000, 2)));
-                assertEquals(EINVAL, c.errorOf(c.req(CommandFlag.REQ_ONE.bit, CommandType.READ, 0, 512)));
-                assertEquals(EINVAL, c.errorOf(c.req(CommandFlag.DF.bit, CommandType.WRITE, 0, 10), pattern(10, 3)));
-                assertEquals(EINVAL, c.errorOf(c.req(CommandFlag.FAST_ZERO.bit, CommandType.TRIM, 0, 4096)));
-                c.assertUsable();
-                assertZeroes(c.read(0, 4096), "refused WRITEs changed nothing");
-                c.disconnect();
-            }
-            assertEquals(List.of("C19", "C19", "C19", "C19"), server.ruleIdsOf(1));
-        }
+        assertBreaksOnDisk(List.of("C19", "C19", "C19", "C19"), mode, c -> {
+            assertEquals(EINVAL, c.errorOf(c.req(CommandFlag.NO_HOLE.bit, CommandType.WRITE, 512, 1000),
+                    pattern(1000, 2)));
+            assertEquals(EINVAL, c.errorOf(c.req(CommandFlag.REQ_ONE.bit, CommandType.READ, 0, 512)));
+            assertEquals(EINVAL, c.errorOf(c.req(CommandFlag.DF.bit, CommandType.WRITE, 0, 10), pattern(10, 3)));
+            assertEquals(EINVAL, c.errorOf(c.req(CommandFlag.FAST_ZERO.bit, CommandType.TRIM, 0, 4096)));
+            c.assertUsable();
+            assertZeroes(c.read(0, 4096), "refused WRITEs changed nothing");
+        });
     }
 
     /** Without structured replies SEND_DF is not advertised, so DF on a READ is EINVAL and C20. */
     @Test
     @Verifies({"S62", "C20"})
     void dontFragmentWithoutStructuredRepliesIsEinval() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", Mode.SIMPLE)) {
-                assertFalse(c.advertised(TransmissionFlag.SEND_DF));
-                Reply r = c.call(c.req(CommandFlag.DF.bit, CommandType.READ, 0, 512));
-                assertEquals(EINVAL, r.error());
-                assertNull(r.data(), "no payload after an error");
-                c.assertUsable();
-                c.disconnect();
-            }
-            assertEquals(List.of("C20"), server.ruleIdsOf(1));
-        }
+        assertBreaksOnDisk(List.of("C20"), Mode.SIMPLE, c -> {
+            assertFalse(c.advertised(TransmissionFlag.SEND_DF));
+            Reply r = c.call(c.req(CommandFlag.DF.bit, CommandType.READ, 0, 512));
+            assertEquals(EINVAL, r.error());
+            assertNull(r.data(), "no payload after an error");
+            c.assertUsable();
+        });
     }
 
     /**
@@ -126,22 +152,18 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S70", "S80", "C26"})
     void requestsPastTheEndAreRefused(Mode mode) throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode)) {
-                assertEquals(DISK, c.size);
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, DISK - 100, 200)), "READ straddling the end");
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, DISK, 1)), "READ just past the end");
-                assertEquals(ENOSPC, c.errorOf(c.req(CommandType.WRITE, DISK - 100, 200), pattern(200, 4)),
-                        "WRITE straddling the end");
-                assertEquals(ENOSPC, c.errorOf(c.req(CommandType.WRITE_ZEROES, DISK - 100, 200)), "WRITE_ZEROES");
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.TRIM, DISK - 100, 200)), "TRIM");
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.CACHE, DISK, 4096)), "CACHE");
-                c.assertUsable();
-                assertZeroes(c.read(DISK - 100, 100), "the refused WRITE wrote nothing inside the export");
-                c.disconnect();
-            }
-            assertEquals(List.of("C26", "C26", "C26", "C26", "C26", "C26"), server.ruleIdsOf(1));
-        }
+        assertBreaksOnDisk(List.of("C26", "C26", "C26", "C26", "C26", "C26"), mode, c -> {
+            assertEquals(DISK, c.size);
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, DISK - 100, 200)), "READ straddling the end");
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, DISK, 1)), "READ just past the end");
+            assertEquals(ENOSPC, c.errorOf(c.req(CommandType.WRITE, DISK - 100, 200), pattern(200, 4)),
+                    "WRITE straddling the end");
+            assertEquals(ENOSPC, c.errorOf(c.req(CommandType.WRITE_ZEROES, DISK - 100, 200)), "WRITE_ZEROES");
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.TRIM, DISK - 100, 200)), "TRIM");
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.CACHE, DISK, 4096)), "CACHE");
+            c.assertUsable();
+            assertZeroes(c.read(DISK - 100, 100), "the refused WRITE wrote nothing inside the export");
+        });
     }
 
     /**
@@ -152,25 +174,22 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S70", "C26", "S69"})
     void offsetsNearTwoToTheSixtyFourAreRefused(Mode mode) throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode)) {
-                long[] offsets = {-1L, -512L, Long.MIN_VALUE, Long.MAX_VALUE, -4096L + 1};
-                for (long off : offsets) {
-                    String at = "offset " + Long.toUnsignedString(off);
-                    assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, off, 4096)), "READ " + at);
-                    assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, off, 1)), "READ 1 byte " + at);
-                    assertEquals(EINVAL, c.errorOf(c.req(CommandType.TRIM, off, 0xFFFF_FFFFL)), "TRIM " + at);
-                    assertEquals(EINVAL, c.errorOf(c.req(CommandType.CACHE, off, 4096)), "CACHE " + at);
-                    assertEquals(ENOSPC, c.errorOf(c.req(CommandType.WRITE, off, 4096), pattern(4096, 5)), "WRITE " + at);
-                    assertEquals(ENOSPC, c.errorOf(c.req(CommandType.WRITE_ZEROES, off, 0xFFFF_FFFFL)),
-                            "WRITE_ZEROES " + at);
-                }
-                c.assertUsable();
-                assertZeroes(c.read(0, DISK), "nothing was written anywhere");
-                c.disconnect();
+        List<String> broken = rulesBroken(TestServer.standard(), disk(mode), c -> {
+            long[] offsets = {-1L, -512L, Long.MIN_VALUE, Long.MAX_VALUE, -4096L + 1};
+            for (long off : offsets) {
+                String at = "offset " + Long.toUnsignedString(off);
+                assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, off, 4096)), "READ " + at);
+                assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, off, 1)), "READ 1 byte " + at);
+                assertEquals(EINVAL, c.errorOf(c.req(CommandType.TRIM, off, 0xFFFF_FFFFL)), "TRIM " + at);
+                assertEquals(EINVAL, c.errorOf(c.req(CommandType.CACHE, off, 4096)), "CACHE " + at);
+                assertEquals(ENOSPC, c.errorOf(c.req(CommandType.WRITE, off, 4096), pattern(4096, 5)), "WRITE " + at);
+                assertEquals(ENOSPC, c.errorOf(c.req(CommandType.WRITE_ZEROES, off, 0xFFFF_FFFFL)),
+                        "WRITE_ZEROES " + at);
             }
-            assertTrue(server.ruleIdsOf(1).stream().allMatch("C26"::equals), server.ruleIdsOf(1).toString());
-        }
+            c.assertUsable();
+            assertZeroes(c.read(0, DISK), "nothing was written anywhere");
+        });
+        assertTrue(broken.stream().allMatch("C26"::equals), broken.toString());
     }
 
     /**
@@ -181,22 +200,19 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S56", "S62", "C35", "C22"})
     void writingCommandsOnReadOnlyExportAreEperm(Mode mode) throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "ro", mode)) {
-                assertTrue(c.advertised(TransmissionFlag.READ_ONLY));
-                assertFalse(c.advertised(TransmissionFlag.SEND_TRIM));
-                assertFalse(c.advertised(TransmissionFlag.SEND_WRITE_ZEROES));
-                assertEquals(EPERM, c.errorOf(c.req(CommandType.WRITE, 0, 4096), pattern(4096, 6)), "WRITE");
-                assertEquals(EPERM, c.errorOf(c.req(CommandFlag.FUA.bit, CommandType.WRITE, 100, 1), new byte[] {7}),
-                        "FUA WRITE");
-                assertEquals(EPERM, c.errorOf(c.req(CommandType.TRIM, 0, 4096)), "TRIM");
-                assertEquals(EPERM, c.errorOf(c.req(CommandType.WRITE_ZEROES, 0, 4096)), "WRITE_ZEROES");
-                c.assertUsable();
-                assertZeroes(c.read(0, 4096), "read-only data untouched");
-                c.disconnect();
-            }
-            assertEquals(List.of("C35", "C35", "C22", "C22"), server.ruleIdsOf(1));
-        }
+        Opener readOnly = s -> TransmissionClient.open(s, "ro", mode);
+        assertBreaks(List.of("C35", "C35", "C22", "C22"), TestServer.standard(), readOnly, c -> {
+            assertTrue(c.advertised(TransmissionFlag.READ_ONLY));
+            assertFalse(c.advertised(TransmissionFlag.SEND_TRIM));
+            assertFalse(c.advertised(TransmissionFlag.SEND_WRITE_ZEROES));
+            assertEquals(EPERM, c.errorOf(c.req(CommandType.WRITE, 0, 4096), pattern(4096, 6)), "WRITE");
+            assertEquals(EPERM, c.errorOf(c.req(CommandFlag.FUA.bit, CommandType.WRITE, 100, 1), new byte[] {7}),
+                    "FUA WRITE");
+            assertEquals(EPERM, c.errorOf(c.req(CommandType.TRIM, 0, 4096)), "TRIM");
+            assertEquals(EPERM, c.errorOf(c.req(CommandType.WRITE_ZEROES, 0, 4096)), "WRITE_ZEROES");
+            c.assertUsable();
+            assertZeroes(c.read(0, 4096), "read-only data untouched");
+        });
     }
 
     /** Zero-length TRIM, WRITE_ZEROES and CACHE succeed without a disconnect, and are noted as C30. */
@@ -204,17 +220,13 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S83", "C30"})
     void zeroLengthPayloadlessCommandsDoNotDisconnect(Mode mode) throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode)) {
-                c.write(0, pattern(512, 8));
-                assertEquals(0, c.errorOf(c.req(CommandType.TRIM, 0, 0)));
-                assertEquals(0, c.errorOf(c.req(CommandType.WRITE_ZEROES, 0, 0)));
-                assertEquals(0, c.errorOf(c.req(CommandType.CACHE, 0, 0)));
-                assertBytes(pattern(512, 8), c.read(0, 512), "zero-length commands changed nothing");
-                c.disconnect();
-            }
-            assertEquals(List.of("C30", "C30", "C30"), server.ruleIdsOf(1));
-        }
+        assertBreaksOnDisk(List.of("C30", "C30", "C30"), mode, c -> {
+            c.write(0, pattern(512, 8));
+            assertEquals(0, c.errorOf(c.req(CommandType.TRIM, 0, 0)));
+            assertEquals(0, c.errorOf(c.req(CommandType.WRITE_ZEROES, 0, 0)));
+            assertEquals(0, c.errorOf(c.req(CommandType.CACHE, 0, 0)));
+            assertBytes(pattern(512, 8), c.read(0, 512), "zero-length commands changed nothing");
+        });
     }
 
     /**
@@ -225,28 +237,21 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S68", "C24"})
     void blockStatusWithoutMetaContextIsEinval(Mode mode) throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode)) {
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.BLOCK_STATUS, 0, 4096)));
-                c.assertUsable();
-                c.disconnect();
-            }
-            assertEquals(List.of("C24"), server.ruleIdsOf(1));
-        }
+        assertBreaksOnDisk(List.of("C24"), mode, c -> {
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.BLOCK_STATUS, 0, 4096)));
+            c.assertUsable();
+        });
     }
 
     /** base:allocation selected for "ro" does not carry over to a GO for "disk": BLOCK_STATUS there is EINVAL and C24. */
     @Test
     @Verifies({"S68", "C24"})
     void blockStatusWithContextForAnotherExportIsEinval() throws Exception {
-        try (TestServer server = TestServer.standard()) {
-            try (TransmissionClient c = TransmissionClient.open(server, "ro", "disk", Mode.BLOCK_STATUS)) {
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.BLOCK_STATUS, 0, 4096)));
-                c.assertUsable();
-                c.disconnect();
-            }
-            assertEquals(List.of("C24"), server.ruleIdsOf(1));
-        }
+        Opener contextForRo = s -> TransmissionClient.open(s, "ro", "disk", Mode.BLOCK_STATUS);
+        assertBreaks(List.of("C24"), TestServer.standard(), contextForRo, c -> {
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.BLOCK_STATUS, 0, 4096)));
+            c.assertUsable();
+        });
     }
 
     /**
@@ -257,38 +262,30 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"C28", "S79", "S80"})
     void writeLargerThanMaximumPayloadIsEinvalAndSkipped(Mode mode) throws Exception {
-        try (TestServer server = new TestServer(List.of(new Export("big", null, new MemoryDevice(64L * MIB), false)))) {
-            try (TransmissionClient c = TransmissionClient.open(server, "big", mode)) {
-                byte[] big = new byte[33 * MIB];
-                java.util.Arrays.fill(big, (byte) 0x5A);
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.WRITE, 0, big.length), big));
-                c.assertUsable();
-                assertZeroes(c.read(0, 4096), "the refused payload was not written");
-                assertZeroes(c.read(33 * MIB - 4096, 4096), "the refused payload was not written (end)");
-                // exactly the maximum payload is fine
-                byte[] max = pattern(32 * MIB, 9);
-                c.write(0, max);
-                assertBytes(max, c.read(0, 32 * MIB), "a 32 MiB write");
-                c.disconnect();
-            }
-            assertEquals(List.of("C28"), server.ruleIdsOf(1));
-        }
+        assertBreaks(List.of("C28"), bigServer(), s -> TransmissionClient.open(s, "big", mode), c -> {
+            byte[] big = new byte[33 * MIB];
+            java.util.Arrays.fill(big, (byte) 0x5A);
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.WRITE, 0, big.length), big));
+            c.assertUsable();
+            assertZeroes(c.read(0, 4096), "the refused payload was not written");
+            assertZeroes(c.read(33 * MIB - 4096, 4096), "the refused payload was not written (end)");
+            // exactly the maximum payload is fine
+            byte[] max = pattern(32 * MIB, 9);
+            c.write(0, max);
+            assertBytes(max, c.read(0, 32 * MIB), "a 32 MiB write");
+        });
     }
 
     /** Without structured replies a READ longer than the maximum payload is EINVAL and C28, with no data. */
     @Test
     @Verifies({"C28", "S47"})
     void simpleReadLargerThanMaximumPayloadIsEinval() throws Exception {
-        try (TestServer server = new TestServer(List.of(new Export("big", null, new MemoryDevice(64L * MIB), false)))) {
-            try (TransmissionClient c = TransmissionClient.open(server, "big", Mode.SIMPLE)) {
-                Reply r = c.call(c.req(CommandType.READ, 0, 33 * MIB));
-                assertEquals(EINVAL, r.error());
-                assertNull(r.data());
-                c.assertUsable();
-                c.disconnect();
-            }
-            assertEquals(List.of("C28"), server.ruleIdsOf(1));
-        }
+        assertBreaks(List.of("C28"), bigServer(), s -> TransmissionClient.open(s, "big", Mode.SIMPLE), c -> {
+            Reply r = c.call(c.req(CommandType.READ, 0, 33 * MIB));
+            assertEquals(EINVAL, r.error());
+            assertNull(r.data());
+            c.assertUsable();
+        });
     }
 
     /** A request header with a wrong magic cannot be resynchronised: the server closes without replying and records C18. */
@@ -316,19 +313,15 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"C27", "S78", "S80"})
     void unalignedRequestAfterAgreeingBlockSizeIsEinvalAndC27(Mode mode) throws Exception {
-        try (TestServer server = new TestServer(standardExports(),
-                c -> c.withSizes(SizeConstraints.withMinimum(512)))) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode, InfoType.BLOCK_SIZE.value)) {
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, 100, 512)), "unaligned offset");
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, 512, 100)), "unaligned length");
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.WRITE, 1, 512), pattern(512, 10)), "unaligned WRITE");
-                byte[] data = pattern(1024, 11);
-                c.write(512, data);
-                assertBytes(data, c.read(512, 1024), "aligned I/O");
-                c.disconnect();
-            }
-            assertEquals(List.of("C27", "C27", "C27"), server.ruleIdsOf(1));
-        }
+        Opener withBlockSize = s -> TransmissionClient.open(s, "disk", mode, InfoType.BLOCK_SIZE.value);
+        assertBreaks(List.of("C27", "C27", "C27"), minimumBlock512Server(), withBlockSize, c -> {
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, 100, 512)), "unaligned offset");
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, 512, 100)), "unaligned length");
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.WRITE, 1, 512), pattern(512, 10)), "unaligned WRITE");
+            byte[] data = pattern(1024, 11);
+            c.write(512, data);
+            assertBytes(data, c.read(512, 1024), "aligned I/O");
+        });
     }
 
     /**
@@ -339,17 +332,12 @@ class TransmissionErrorsTest {
     @EnumSource(value = Mode.class, names = {"SIMPLE", "STRUCTURED"})
     @Verifies({"S78", "S80"})
     void unalignedRequestWithoutAgreeingBlockSizeIsEinvalWithoutC27(Mode mode) throws Exception {
-        try (TestServer server = new TestServer(standardExports(),
-                c -> c.withSizes(SizeConstraints.withMinimum(512)))) {
-            try (TransmissionClient c = TransmissionClient.open(server, "disk", mode)) {
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, 100, 512)), "unaligned offset");
-                assertEquals(EINVAL, c.errorOf(c.req(CommandType.WRITE, 512, 3), new byte[] {1, 2, 3}), "unaligned WRITE");
-                c.assertUsable();
-                assertZeroes(c.read(512, 512), "refused WRITE wrote nothing");
-                c.disconnect();
-            }
-            assertEquals(List.of(), server.ruleIdsOf(1));
-        }
+        assertBreaks(List.of(), minimumBlock512Server(), disk(mode), c -> {
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.READ, 100, 512)), "unaligned offset");
+            assertEquals(EINVAL, c.errorOf(c.req(CommandType.WRITE, 512, 3), new byte[] {1, 2, 3}), "unaligned WRITE");
+            c.assertUsable();
+            assertZeroes(c.read(512, 512), "refused WRITE wrote nothing");
+        });
     }
 
 }

@@ -37,8 +37,15 @@ final class DataRunCache {
     /** Keeps the data run [start, end), unless a deallocation happened since {@code seenGeneration} was taken. */
     synchronized void remember(long start, long end, long seenGeneration) {
         if (seenGeneration != generation || end <= start) return;
-        Run[] grown = runs.length < SLOTS ? java.util.Arrays.copyOf(runs, runs.length + 1) : runs.clone();
-        grown[runs.length < SLOTS ? runs.length : next++ % SLOTS] = new Run(start, end);
+        Run[] grown;
+        if (runs.length < SLOTS) {
+            grown = java.util.Arrays.copyOf(runs, runs.length + 1);
+            grown[runs.length] = new Run(start, end);
+        } else {
+            grown = runs.clone();
+            grown[next] = new Run(start, end);
+            next = (next + 1) % SLOTS; // the oldest goes next
+        }
         runs = grown;
     }
 

@@ -11,18 +11,27 @@ import java.nio.ByteBuffer;
 /**
  * The client's byte stream, counted, so every violation can say where in the stream it happened. It also times
  * how long the reader has waited for the rest of the message it is in (not for a message's first byte: a client
- * may idle between messages), which the {@link IoWatchdog} bounds; under TLS, from the first ciphertext byte of
+ * may idle between messages; and afresh after every {@link #PROGRESS_BYTES} received), which the
+ * {@link IoWatchdog} bounds; under TLS, from the first ciphertext byte of
  * the record carrying a message's first byte ({@link RequestRecordClock}). Reading is done by one thread per
  * connection only.
  */
 final class ClientInput {
     private static final int SKIP_CHUNK = 64 * 1024;
+    /**
+     * Every this many bytes received within a message count as progress and restart its clock, so a large WRITE
+     * from a slow but steady client is not cut off (at the default 60 s bound, 4.4 KiB/s suffices, as for reply
+     * writes), while a header trickled a byte at a time still is.
+     */
+    static final int PROGRESS_BYTES = 256 * 1024;
 
     private InputStream in;
     private long position;
     private final StallClock messageWait = new StallClock();
     /** In {@link #awaitNextMessage}: waiting for a first byte. Only the reader thread touches it. */
     private boolean idle;
+    /** Bytes of the current message received since its clock last restarted. */
+    private int sinceProgress;
 
     ClientInput(InputStream in) { this.in = new BufferedInputStream(in, 128 * 1024); }
 
@@ -74,6 +83,11 @@ final class ClientInput {
             if (r < 0) throw new ClientClosedException(position, done, len);
             done += r;
             position += r;
+            sinceProgress += r;
+            if (sinceProgress >= PROGRESS_BYTES) {
+                messageWait.clear();
+                sinceProgress = 0;
+            }
         }
     }
 
@@ -83,6 +97,7 @@ final class ClientInput {
      */
     boolean awaitNextMessage() throws IOException {
         messageWait.clear(); // waiting for a first byte is idling, which is allowed
+        sinceProgress = 0;
         idle = true;
         int b;
         try {

@@ -177,6 +177,14 @@ final class CommandExecutor {
         }
 
         void send() throws IOException, InterruptedException {
+            try {
+                sendExtents();
+            } finally {
+                releaseWindow(); // a failed send (the client gone, the watchdog's reset) leaves buffers behind
+            }
+        }
+
+        private void sendExtents() throws IOException, InterruptedException {
             long pos = r.offset();
             while (pos < end) {
                 List<Extent> extents;
@@ -245,8 +253,14 @@ final class CommandExecutor {
             reply.chunk(r, true, new ReplyChunk.ErrorOffset(err.code().value, err.message(), at));
         }
 
+        /** Adds the chunk to the window (which now owns its buffer), sending the window first when it is full. */
         private void push(ReplyChunk chunk, ByteBuffer buffer) throws IOException {
-            if (window.size() == windowSize) flushWindow(false);
+            try {
+                if (window.size() == windowSize) flushWindow(false);
+            } catch (IOException | RuntimeException e) {
+                if (buffer != null) budget.release(buffer);
+                throw e;
+            }
             window.add(new Pending(chunk, buffer));
             pushed++;
         }
@@ -263,9 +277,13 @@ final class CommandExecutor {
                     reply.chunk(r, done && i == window.size() - 1, window.get(i).chunk());
                 }
             } finally {
-                for (Pending p : window) if (p.buffer() != null) budget.release(p.buffer());
-                window.clear();
+                releaseWindow();
             }
+        }
+
+        private void releaseWindow() {
+            for (Pending p : window) if (p.buffer() != null) budget.release(p.buffer());
+            window.clear();
         }
     }
 

@@ -12,18 +12,14 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /** One client, from accept to close: negotiation, then transmission. Runs on its own reader thread. */
 final class Connection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     /** Requests of one connection executing at once; more wait in its queue (bounded by the in-flight limit). */
-    static final int WORKERS_PER_CONNECTION = 4;
 
     private final Socket socket;
     private final ConnectionContext ctx;
@@ -95,7 +91,7 @@ final class Connection implements Runnable {
         exportName = session.export().name();
         socket.setSoTimeout(0); // an idle connection may stay as long as it likes; the watchdog bounds the rest
         log.info("[{}] transmission on export \"{}\"", ctx.id(), exportName);
-        ExecutorService workers = workersFor(ctx.id());
+        Workers workers = Workers.forConnection(ctx.id());
         watchdog.start(timers);
         try {
             new TransmissionLoop(ctx, session, workers, budget, watchdog).run();
@@ -128,17 +124,6 @@ final class Connection implements Runnable {
         } else {
             log.warn("[{}] I/O error: {}", ctx.id(), e.toString());
         }
-    }
-
-    /**
-     * Each connection has its own workers, so a client that stops reading its replies blocks only its own
-     * threads, never another client's.
-     */
-    private static ExecutorService workersFor(String id) {
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(WORKERS_PER_CONNECTION, WORKERS_PER_CONNECTION, 30,
-                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), NbdServer.daemonThreads("nbdref-" + id + "-worker"));
-        pool.allowCoreThreadTimeOut(true);
-        return pool;
     }
 
     private void expireNegotiation() {

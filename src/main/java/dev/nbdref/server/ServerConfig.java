@@ -36,9 +36,10 @@ public record ServerConfig(String host, int port, List<Export> exports, SizeCons
      */
     public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(60);
     /**
-     * Each connection costs a reader thread, up to four workers and about 200 KiB of stream buffers (more over
-     * TLS) that the buffer budget does not count, so 256 of them come to at most 1,280 threads and some 50 MiB of
-     * heap: affordable beside the budget from a heap of a few hundred MiB up (a 96 MiB heap wants a lower limit),
+     * Each connection costs a reader thread, up to eight workers (two pools of four) and about 200 KiB of stream
+     * buffers (more over TLS) that the buffer budget does not count, so 256 of them come to at most 2,304 threads
+     * and some 50 MiB of heap: affordable beside the budget from a heap of a few hundred MiB up (a 96 MiB heap
+     * wants a lower limit),
      * yet far more clients than one server usually sees (qemu opens one connection, or a few with multi-conn).
      * qemu-nbd allows 1 by default (--shared); nbd-server and nbdkit set no limit unless asked.
      */

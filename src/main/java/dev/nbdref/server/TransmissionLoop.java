@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 
@@ -35,7 +34,7 @@ final class TransmissionLoop {
     private final Session session;
     private final RequestValidator validator;
     private final CommandExecutor executor;
-    private final ExecutorService workers;
+    private final Workers workers;
     private final BufferBudget budget;
     private final IoWatchdog watchdog;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
@@ -48,7 +47,7 @@ final class TransmissionLoop {
     private static final long SHUTDOWN_REACTION_NANOS = 100_000_000L;
     private long index;
 
-    TransmissionLoop(ConnectionContext ctx, Session session, ExecutorService workers, BufferBudget budget,
+    TransmissionLoop(ConnectionContext ctx, Session session, Workers workers, BufferBudget budget,
                      IoWatchdog watchdog) {
         this.ctx = ctx;
         this.watchdog = watchdog;
@@ -232,7 +231,7 @@ final class TransmissionLoop {
         }
         inFlight.acquire();
         try {
-            workers.execute(() -> work(r, payload, contexts, error));
+            workers.execute(payload != null, () -> work(r, payload, contexts, error));
         } catch (RejectedExecutionException e) {
             inFlight.release();
             if (payload != null) budget.release(payload);
@@ -242,6 +241,7 @@ final class TransmissionLoop {
 
     private void work(Request r, ByteBuffer payload, List<MetaContextSelection.Selected> contexts,
                       Optional<RequestError> error) {
+        boolean payloadHandedOn = false; // the executor releases a payload it is given, on every path
         try {
             if (watchdog.fired()) return; // the connection is gone: no device work for a reply nobody will get
             if (error.isPresent()) {
@@ -250,6 +250,7 @@ final class TransmissionLoop {
                     shutdownAnnouncedAt = System.nanoTime();
                 }
             } else {
+                payloadHandedOn = true;
                 executor.execute(r, payload, contexts);
             }
         } catch (IOException e) {
@@ -260,6 +261,7 @@ final class TransmissionLoop {
             log.error("[{}] internal error on {}", ctx.id(), r, e);
             answerAfterInternalError(r, e); // never leave a request unanswered
         } finally {
+            if (!payloadHandedOn && payload != null) budget.release(payload);
             inFlight.release();
         }
     }

@@ -63,7 +63,7 @@ public final class InMemoryConnection {
             Optional<Session> session = new OptionNegotiator(ctx, budget).run();
             if (session.isPresent()) {
                 DirectExecutor direct = new DirectExecutor();
-                new TransmissionLoop(ctx, session.get(), direct, budget, IoWatchdog.disabled()).run();
+                new TransmissionLoop(ctx, session.get(), new Workers(direct, direct), budget, IoWatchdog.disabled()).run();
             }
             ctx.out().close();
             end = "ended: " + recorder.endReason();

@@ -132,17 +132,21 @@ public final class NbdServer implements AutoCloseable {
     /** Runs the accepted client on its own thread; its slot returns when it has ended ({@link #ended}). */
     private void serve(Socket socket) {
         String id = "c" + nextId.getAndIncrement();
+        Connection c = null;
         try {
             ConnectionContext ctx = new ConnectionContext(id, socket, new ClientInput(socket.getInputStream()),
                     new ReplySender(socket.getOutputStream()), new ConnectionRecorder(catalog, id), exports, config,
                     () -> shuttingDown);
-            Connection c = new Connection(socket, ctx, budget.slice(connectionBudget), this::ended, timers);
+            c = new Connection(socket, ctx, budget.slice(connectionBudget), this::ended, timers);
             connections.add(c);
             Thread t = new Thread(c, "nbdref-" + id);
             t.setDaemon(true);
             t.start();
-        } catch (IOException e) { // the socket was closed under us: nothing to serve
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            // The socket closed under us, or no thread could be had ("unable to create native thread"): refuse
+            // this client and keep accepting, rather than let the acceptor die with the slot still taken.
             log.warn("[{}] could not start: {}", id, e.toString());
+            if (c != null) connections.remove(c);
             closeQuietly(socket);
             slots.give();
         }

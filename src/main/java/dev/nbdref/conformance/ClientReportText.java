@@ -41,7 +41,15 @@ public final class ClientReportText {
 
     /** Printable text with the five markup characters escaped: safe in HTML and XML content and attributes. */
     public static String escape(String s) {
-        String p = printable(s);
+        return escapeMarkup(printable(s));
+    }
+
+    /**
+     * Only the five markup characters escaped, line breaks and all else kept: for text shown as it is, such as a
+     * log in an HTML {@code <pre>}.
+     */
+    public static String escapeMarkup(String p) {
+        if (p == null) return "";
         StringBuilder b = new StringBuilder(p.length() + 16);
         for (int i = 0; i < p.length(); i++) {
             char c = p.charAt(i);

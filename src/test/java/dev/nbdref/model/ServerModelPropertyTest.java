@@ -1,5 +1,6 @@
 package dev.nbdref.model;
 
+import dev.nbdref.block.Patterns;
 import dev.nbdref.bitmap.BitmapSet;
 import dev.nbdref.bitmap.DirtyTrackingDevice;
 import dev.nbdref.block.BlockDevice;
@@ -362,14 +363,6 @@ class ServerModelPropertyTest {
 
     /** Deterministic, mostly non-zero bytes that differ per seed and per offset. */
     static byte[] pattern(int length, int seed) {
-        byte[] b = new byte[length];
-        long x = 0x9E3779B97F4A7C15L * (seed + 1);
-        for (int i = 0; i < length; i++) {
-            x ^= x << 13;
-            x ^= x >>> 7;
-            x ^= x << 17;
-            b[i] = (byte) (x | 1);
-        }
-        return b;
+        return Patterns.mixed(length, seed);
     }
 }

@@ -1,5 +1,6 @@
 package dev.nbdref.server;
 
+import dev.nbdref.block.Patterns;
 import dev.nbdref.spec.CommandType;
 import dev.nbdref.spec.MetaContext;
 import dev.nbdref.spec.ReplyType;
@@ -245,15 +246,7 @@ final class TransmissionClient implements AutoCloseable, TransmissionCalls<Trans
 
     /** Deterministic, non-zero-heavy bytes that differ per seed and per offset. */
     static byte[] pattern(int length, int seed) {
-        byte[] b = new byte[length];
-        long x = 0x9E3779B97F4A7C15L * (seed + 1);
-        for (int i = 0; i < length; i++) {
-            x ^= x << 13;
-            x ^= x >>> 7;
-            x ^= x << 17;
-            b[i] = (byte) (x | 1);
-        }
-        return b;
+        return Patterns.mixed(length, seed);
     }
 
     static void assertZeroes(byte[] b, String what) {

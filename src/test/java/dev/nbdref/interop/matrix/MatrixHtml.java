@@ -1,5 +1,6 @@
 package dev.nbdref.interop.matrix;
 
+import dev.nbdref.conformance.ClientReportText;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -167,17 +168,6 @@ final class MatrixHtml {
     }
 
     static String esc(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (char ch : text.toCharArray()) {
-            switch (ch) {
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '&' -> out.append("&amp;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(ch);
-            }
-        }
-        return out.toString();
+        return ClientReportText.escapeMarkup(text);
     }
 }
